@@ -1,0 +1,21 @@
+/**
+ * The Embla engine. Exports only its public API ({@code dev.embla.faas}); everything under
+ * {@code dev.embla.faas.internal} stays inside the module.
+ */
+module dev.embla.faas.core {
+  requires transitive dev.embla.faas.spi;
+  requires org.slf4j;
+  requires com.google.common;
+  requires tools.jackson.databind;
+  requires com.github.benmanes.caffeine;
+  requires org.objectweb.asm;
+  requires org.objectweb.asm.commons;
+  requires com.cronutils;
+  requires java.management;
+  requires jdk.management;
+  requires java.compiler;
+
+  exports dev.embla.faas;
+
+  uses dev.embla.faas.spi.runtime.RuntimeProvider;
+}

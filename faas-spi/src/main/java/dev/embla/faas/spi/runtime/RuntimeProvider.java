@@ -1,0 +1,32 @@
+package dev.embla.faas.spi.runtime;
+
+import java.util.Set;
+
+/**
+ * A language runtime: {@code java21} on isolated class loaders, {@code nodejs} and {@code python3} on GraalVM, or a
+ * plugin's own. Found through {@link java.util.ServiceLoader} or registered with the engine's builder; implementations
+ * need a public no-argument constructor when loaded as services.
+ *
+ * <p>Implementations must be thread-safe: the engine prepares versions and creates environments from many threads.
+ *
+ * @since 0.1
+ */
+public interface RuntimeProvider {
+
+  /** Returns the runtime identifiers this provider serves, for example {@code java21}. */
+  Set<String> runtimes();
+
+  /**
+   * Prepares one immutable version of a function: validates the handler string against the code and does the work
+   * every environment would otherwise repeat (parsing, bytecode transformation). Called once per version, before any
+   * environment of it is created.
+   *
+   * @param definition the version's code and configuration
+   * @return the prepared version
+   * @throws FunctionFailure with {@link FunctionFailure.Kind#INIT} if the code or handler is unusable
+   */
+  PreparedFunction prepare(FunctionDefinition definition);
+
+  /** Releases what the provider holds across all versions; called once when the engine closes. */
+  default void close() {}
+}

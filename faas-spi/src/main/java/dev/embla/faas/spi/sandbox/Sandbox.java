@@ -1,0 +1,163 @@
+package dev.embla.faas.spi.sandbox;
+
+import java.io.PrintStream;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The static entry points that rewritten function bytecode calls. When the Java runtime defines a function's class
+ * it inserts {@link #poll(Class)} at method entries and loop back-edges, and redirects process-wide calls
+ * ({@code System.exit}, {@code Runtime.halt}, {@code System.getenv}, {@code System.out}, shutdown hooks) here. Each
+ * method receives the calling function class, so that the engine can find the execution environment it belongs to.
+ *
+ * <p>The engine installs its {@link Hooks} once, before any function class is defined; a second
+ * {@link #install(Hooks)} fails, so function code cannot replace them.
+ *
+ * @since 0.1
+ */
+public final class Sandbox {
+
+  // Read on every poll: a plain volatile read is all that a function pays while no deadline has passed.
+  private static volatile int pending;
+  private static volatile Hooks hooks;
+
+  private Sandbox() {}
+
+  /**
+   * What the engine does behind each redirected call. Implemented once, by the engine.
+   */
+  public interface Hooks {
+    /** Throws if the environment owning {@code caller} has been cancelled; called only while a cancel is pending. */
+    void poll(Class<?> caller);
+
+    /** Handles {@code System.exit}, {@code Runtime.exit} and {@code Runtime.halt}; must throw. */
+    RuntimeException exit(int status, Class<?> caller);
+
+    /** Returns the value of the function's environment variable {@code name}, or null. */
+    String getenv(String name, Class<?> caller);
+
+    /** Returns the function's environment variables. */
+    Map<String, String> getenv(Class<?> caller);
+
+    /** Returns the stream that replaces {@code System.out} (or {@code System.err}) for the function. */
+    PrintStream stdout(Class<?> caller, boolean err);
+
+    /** Registers a shutdown hook thread to run at the environment's Shutdown. */
+    void addShutdownHook(Thread hook, Class<?> caller);
+
+    /** Unregisters a shutdown hook thread; returns whether it was registered. */
+    boolean removeShutdownHook(Thread hook, Class<?> caller);
+  }
+
+  /** Controls the engine holds after {@link #install(Hooks)}: raising and lowering the pending-cancel count. */
+  public static final class Control {
+    private Control() {}
+
+    /** Records that one more environment has been cancelled and may still run code. */
+    public void cancelPending() {
+      synchronized (Sandbox.class) {
+        pending++;
+      }
+    }
+
+    /** Records that a cancelled environment can no longer run code. */
+    public void cancelCleared() {
+      synchronized (Sandbox.class) {
+        if (pending > 0) {
+          pending--;
+        }
+      }
+    }
+
+    /** Returns how many cancelled environments may still run code. */
+    public int pendingCancels() {
+      return pending;
+    }
+  }
+
+  /**
+   * Installs the engine's hooks. Succeeds once per class loader that loaded this class.
+   *
+   * @return the controls over the pending-cancel flag
+   * @throws IllegalStateException if hooks are installed already
+   */
+  public static synchronized Control install(Hooks engineHooks) {
+    Objects.requireNonNull(engineHooks, "hooks");
+    if (hooks != null) {
+      throw new IllegalStateException("sandbox hooks are installed already");
+    }
+    hooks = engineHooks;
+    return new Control();
+  }
+
+  /** Returns whether hooks have been installed. */
+  public static boolean isInstalled() {
+    return hooks != null;
+  }
+
+  /** A preemption point: throws once the calling environment's deadline has passed. Inserted at back-edges. */
+  public static void poll(Class<?> caller) {
+    if (pending != 0) {
+      hooks.poll(caller);
+    }
+  }
+
+  /** Replaces {@code System.exit(status)}; always throws. */
+  public static void exit(int status, Class<?> caller) {
+    throw hooks().exit(status, caller);
+  }
+
+  /** Replaces {@code Runtime.exit(status)} and {@code Runtime.halt(status)}; always throws. */
+  public static void exit(Runtime runtime, int status, Class<?> caller) {
+    throw hooks().exit(status, caller);
+  }
+
+  /** Replaces {@code System.getenv(name)}. */
+  public static String getenv(String name, Class<?> caller) {
+    Objects.requireNonNull(name, "name");
+    return hooks().getenv(name, caller);
+  }
+
+  /** Replaces {@code System.getenv()}. */
+  public static Map<String, String> getenv(Class<?> caller) {
+    return hooks().getenv(caller);
+  }
+
+  /** Replaces reads of {@code System.out}. */
+  public static PrintStream out(Class<?> caller) {
+    return hooks().stdout(caller, false);
+  }
+
+  /** Replaces reads of {@code System.err}. */
+  public static PrintStream err(Class<?> caller) {
+    return hooks().stdout(caller, true);
+  }
+
+  /** Replaces {@code System.setOut} and {@code System.setErr}: functions may not redirect the host's streams. */
+  public static void setStream(PrintStream ignored, Class<?> caller) {
+    // Deliberately a no-op: the host's streams are not the function's to replace.
+  }
+
+  /** Replaces {@code Throwable.printStackTrace()}, which would otherwise write to the host's standard error. */
+  public static void printStackTrace(Throwable t, Class<?> caller) {
+    t.printStackTrace(hooks().stdout(caller, true));
+  }
+
+  /** Replaces {@code Runtime.addShutdownHook(hook)}. */
+  public static void addShutdownHook(Runtime runtime, Thread hook, Class<?> caller) {
+    hooks().addShutdownHook(Objects.requireNonNull(hook, "hook"), caller);
+  }
+
+  /** Replaces {@code Runtime.removeShutdownHook(hook)}. */
+  public static boolean removeShutdownHook(Runtime runtime, Thread hook, Class<?> caller) {
+    return hooks().removeShutdownHook(Objects.requireNonNull(hook, "hook"), caller);
+  }
+
+  private static Hooks hooks() {
+    Hooks h = hooks;
+    if (h == null) {
+      throw new IllegalStateException("sandbox hooks are not installed");
+    }
+    return h;
+  }
+}
