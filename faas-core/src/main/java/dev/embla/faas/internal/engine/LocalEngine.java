@@ -221,6 +221,20 @@ public final class LocalEngine implements FaasEngine {
     }
   }
 
+  /**
+   * Invokes in a new environment that is discarded afterwards: every call is a cold start. For benchmarks and tests.
+   */
+  public InvocationResult invokeCold(String functionRef, byte[] payload) {
+    checkOpen();
+    return invoker.invoke(functionRef, payload, true);
+  }
+
+  /** Creates and initialises {@code count} idle environments of a function; returns how many initialised. */
+  public int prewarm(String functionRef, int count) {
+    checkOpen();
+    return invoker.prewarm(functionRef, count);
+  }
+
   // ---- event sources ----
 
   @Override
@@ -264,6 +278,11 @@ public final class LocalEngine implements FaasEngine {
   /** Returns the pool of a function's current revision; for tests and metrics. */
   public EnvironmentPool poolOf(String functionName) {
     return registry.get(functionName).pool();
+  }
+
+  /** Returns the engine's deadline watchdog; for benchmarks. */
+  public Watchdog watchdog() {
+    return watchdog;
   }
 
   /** Returns the pools of replaced revisions whose environments have not all shut down yet. */

@@ -45,6 +45,14 @@ public final class Invoker {
 
   /** Invokes {@code functionRef} with {@code payload}; see {@link dev.embla.faas.FaasEngine#invoke}. */
   public InvocationResult invoke(String functionRef, byte[] payload) {
+    return invoke(functionRef, payload, false);
+  }
+
+  /**
+   * Invokes like {@link #invoke(String, byte[])}; with {@code forceCold} the call runs in a new environment that is
+   * discarded afterwards, for cold-start measurements.
+   */
+  public InvocationResult invoke(String functionRef, byte[] payload, boolean forceCold) {
     if (payload.length > maxPayloadBytes) {
       throw new RequestTooLargeException(String.format(Locale.ROOT,
           "payload of function '%s' is %d bytes, over the limit of %d bytes", functionRef, payload.length,
@@ -52,13 +60,16 @@ public final class Invoker {
     }
     PayloadCheck.requireJson(payload);
     FunctionVersion version = resolve(functionRef);
-    PooledEnvironment env = version.pool().acquire();
+    PooledEnvironment env = forceCold ? null : version.pool().acquire();
     long initNanos = -1;
     if (env == null) {
       while (version.pool().retired()) { // an update raced with us: run the new revision
         version = resolve(functionRef);
       }
       env = version.pool().create();
+      if (forceCold) {
+        env.markDiscardAfterUse();
+      }
     }
     String requestId = RequestIds.next();
     Logger log = version.pool().functionLog();
@@ -187,6 +198,30 @@ public final class Invoker {
     byte[] payload = error == null ? response : error.toJson().getBytes(StandardCharsets.UTF_8);
     return new InvocationResult(requestId, FunctionVersion.LATEST, payload, error, durationNanos, initNanos,
         memoryUsedMb);
+  }
+
+  /**
+   * Creates and initialises {@code count} environments of a function and leaves them idle, so that the next
+   * {@code count} concurrent calls are warm.
+   *
+   * @return how many environments initialised successfully
+   */
+  public int prewarm(String functionRef, int count) {
+    FunctionVersion version = resolve(functionRef);
+    List<PooledEnvironment> created = new java.util.ArrayList<>(count);
+    int ok = 0;
+    try {
+      for (int i = 0; i < count; i++) {
+        PooledEnvironment env = version.pool().create();
+        created.add(env);
+        if (init(version, env, ticker.read()) == null) {
+          ok++;
+        }
+      }
+    } finally {
+      created.forEach(env -> env.pool().release(env));
+    }
+    return ok;
   }
 
   private FunctionVersion resolve(String functionRef) {

@@ -93,6 +93,11 @@ public final class PooledEnvironment {
     broken = true;
   }
 
+  /** Marks the environment to be shut down after its current invocation, healthy or not. */
+  public void markDiscardAfterUse() {
+    broken = true;
+  }
+
   /** Returns whether the environment must not be reused. */
   public boolean broken() {
     return broken;

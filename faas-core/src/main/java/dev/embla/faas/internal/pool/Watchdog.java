@@ -27,6 +27,7 @@ public final class Watchdog implements AutoCloseable {
   private final Set<PooledEnvironment> watched = ConcurrentHashMap.newKeySet();
   private final Thread thread;
   private volatile boolean closed;
+  private volatile long lastLatenessNanos = -1;
 
   /** Creates and starts the watchdog thread. */
   public Watchdog(Ticker ticker) {
@@ -56,6 +57,7 @@ public final class Watchdog implements AutoCloseable {
         }
         long deadline = env.deadlineNanos;
         if (env.expireIfDue(now)) {
+          lastLatenessNanos = ticker.read() - deadline;
           cancel(env);
         } else if (deadline - next < 0) {
           next = deadline;
@@ -75,6 +77,14 @@ public final class Watchdog implements AutoCloseable {
     } catch (RuntimeException | Error e) {
       LOG.warn("function {}: cancelling environment {} failed", env.pool().functionName(), env.id(), e);
     }
+  }
+
+  /**
+   * Returns how late (after its deadline, by the ticker) the most recent expired deadline was noticed and its
+   * environment cancelled, or -1 if none has expired; for the deadline benchmark.
+   */
+  public long lastLatenessNanos() {
+    return lastLatenessNanos;
   }
 
   /** Stops the watchdog thread. */
