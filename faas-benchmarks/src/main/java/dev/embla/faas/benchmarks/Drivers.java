@@ -32,7 +32,7 @@ public final class Drivers {
 
   /** Runs the driver named by {@code args[0]}: {@code footprint} or {@code deadline}. */
   public static void main(String[] args) throws Exception {
-    String which = args.length == 0 ? "all" : args[0];
+    String which = args.length == 0 || args[0].equals("drivers") ? "all" : args[0];
     boolean ok = true;
     if (which.equals("footprint") || which.equals("all")) {
       ok &= footprint(args.length > 1 ? Integer.parseInt(args[1]) : 5000);
