@@ -96,6 +96,8 @@ public final class FakeRuntime implements RuntimeProvider {
       switch (definition.handler()) {
         case "echo":
           return payload;
+        case "mdc":
+          return ("\"" + org.slf4j.MDC.get("AWSRequestId") + "\"").getBytes(StandardCharsets.UTF_8);
         case "print":
           context.output().line(FunctionOutput.Stream.STDOUT, "hello from " + ctx.getAwsRequestId());
           return payload;

@@ -18,6 +18,7 @@ import dev.embla.faas.ResourceConflictException;
 import dev.embla.faas.testing.FakeRuntime;
 import dev.embla.faas.testing.FakeRuntime.FakeEnvironment;
 import dev.embla.faas.testing.FakeTicker;
+import dev.embla.faas.testing.LogCapture;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -360,11 +361,28 @@ class LocalEngineTest {
   }
 
   @Test
-  void output_landsInFunctionLogTaggedWithRequestId() {
+  void logs_startOutputEndReportInOrderTaggedWithRequestId() {
     create("p", "print");
-    InvocationResult r = engine.invoke("p", "{}");
-    assertThat(r.isError()).isFalse();
-    // The fake writes through the environment's output during the invocation; its request id is the result's.
-    assertThat(r.requestId()).isNotBlank();
+    InvocationResult cold;
+    InvocationResult warm;
+    List<LogCapture.Line> lines;
+    try (LogCapture capture = LogCapture.of("embla.function.p")) {
+      cold = engine.invoke("p", "{}");
+      warm = engine.invoke("p", "{}");
+      lines = capture.lines();
+    }
+    String rid = cold.requestId();
+    List<String> coldLines = lines.stream().filter(l -> rid.equals(l.requestId())).map(LogCapture.Line::message)
+        .toList();
+    assertThat(coldLines).hasSize(4);
+    assertThat(coldLines.get(0)).isEqualTo("START RequestId: " + rid + " Version: $LATEST");
+    assertThat(coldLines.get(1)).isEqualTo("hello from " + rid);
+    assertThat(coldLines.get(2)).isEqualTo("END RequestId: " + rid);
+    assertThat(coldLines.get(3)).matches("REPORT RequestId: " + rid + "\tDuration: \\d+\\.\\d{2} ms"
+        + "\tBilled Duration: \\d+ ms\tMemory Size: 128 MB\tMax Memory Used: \\d+ MB\tInit Duration: \\d+\\.\\d{2} ms");
+    assertThat(lines).allSatisfy(l -> assertThat(l.logger()).isEqualTo("embla.function.p"));
+    assertThat(lines.stream().filter(l -> warm.requestId().equals(l.requestId())).map(LogCapture.Line::message)
+        .filter(m -> m.startsWith("REPORT")).findFirst().orElseThrow()).doesNotContain("Init Duration");
+    assertThat(org.slf4j.MDC.get("AWSRequestId")).isNull();
   }
 }
