@@ -166,6 +166,13 @@ final class EventSourceMapping implements EventSourceConnection {
     return t == null || t.join(timeout);
   }
 
+  /** Returns true while the poller waits on the source (and a close would interrupt it), for tests. */
+  boolean waitingOnSource() {
+    synchronized (phaseLock) {
+      return waiting;
+    }
+  }
+
   private void run() {
     long backoffNanos = 0;
     while (!closed.get()) {
