@@ -256,6 +256,16 @@ public final class LocalQueue implements InMemoryQueue {
   @Override
   public void close() {}
 
+  /** Returns true if a receiver is waiting for a message, for tests that must send only once it waits. */
+  boolean hasWaitingReceivers() {
+    lock.lock();
+    try {
+      return lock.hasWaiters(messageSent);
+    } finally {
+      lock.unlock();
+    }
+  }
+
   @Override
   public String toString() {
     return "LocalQueue{name=" + name + ", visibilityTimeout=" + visibilityTimeout + ", capacity=" + capacity + "}";
