@@ -18,6 +18,7 @@ import dev.embla.faas.internal.registry.CodeStore;
 import dev.embla.faas.internal.registry.FunctionRegistry;
 import dev.embla.faas.internal.registry.FunctionVersion;
 import dev.embla.faas.internal.registry.StoredCode;
+import dev.embla.faas.internal.router.EventRouter;
 import dev.embla.faas.spi.runtime.FunctionDefinition;
 import dev.embla.faas.spi.runtime.FunctionFailure;
 import dev.embla.faas.spi.runtime.PreparedFunction;
@@ -66,7 +67,7 @@ public final class LocalEngine implements FaasEngine {
   private final ExecutorService shutdownExecutor;
   private final ScheduledExecutorService maintenance;
   private final Invoker invoker;
-  private final EngineEventSources eventSources;
+  private final EventRouter eventSources;
   private final Set<EnvironmentPool> retiredPools = ConcurrentHashMap.newKeySet();
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile boolean closed;
@@ -93,7 +94,7 @@ public final class LocalEngine implements FaasEngine {
         Thread.ofVirtual().name("embla-shutdown-", 0).factory());
     this.registry = new FunctionRegistry(codeStore, this::newVersion, this::retire);
     this.invoker = new Invoker(registry, settings.ticker(), settings.maxPayloadBytes());
-    this.eventSources = new EngineEventSources(settings.clock(), this::invoke);
+    this.eventSources = new EventRouter(settings.clock(), this::invoke);
     this.maintenance = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().daemon().name("embla-maintenance").factory());
     long period = Math.max(10, Math.min(1000, settings.keepAlive().toMillis() / 4));

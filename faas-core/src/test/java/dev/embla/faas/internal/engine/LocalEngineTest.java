@@ -385,4 +385,33 @@ class LocalEngineTest {
         .filter(m -> m.startsWith("REPORT")).findFirst().orElseThrow()).doesNotContain("Init Duration");
     assertThat(org.slf4j.MDC.get("AWSRequestId")).isNull();
   }
+
+  @Test
+  void connect_queueDeliversThroughTheEngineAndDeletesOnSuccess() throws Exception {
+    create("echo", "echo");
+    dev.embla.faas.InMemoryQueue queue = dev.embla.faas.EventSources.queue("orders");
+    try (dev.embla.faas.EventSourceConnection c = engine.connect(queue, "echo")) {
+      queue.send("{\"id\":1}");
+      queue.send("{\"id\":2}");
+      await(() -> c.succeeded() >= 1 && queue.approximateNumberOfMessages() == 0
+          && queue.approximateNumberOfMessagesNotVisible() == 0);
+      assertThat(c.failed()).isZero();
+      assertThat(c.functionRef()).isEqualTo("echo");
+    }
+    assertThatThrownBy(() -> engine.connect(dev.embla.faas.EventSources.queue("q"), "missing"))
+        .isInstanceOf(FunctionNotFoundException.class);
+  }
+
+  @Test
+  void connect_scheduleFiresOnTheEnginesClock() throws Exception {
+    create("echo", "echo");
+    try (dev.embla.faas.EventSourceConnection c =
+        engine.connect(dev.embla.faas.EventSources.schedule("rate(5 minutes)"), "echo")) {
+      time.advance(Duration.ofMinutes(4));
+      Thread.sleep(100);
+      assertThat(c.succeeded()).isZero();
+      time.advance(Duration.ofMinutes(1));
+      await(() -> c.succeeded() == 1);
+    }
+  }
 }
