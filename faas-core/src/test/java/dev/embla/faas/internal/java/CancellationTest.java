@@ -116,6 +116,29 @@ class CancellationTest {
     assertThat(Thread.interrupted()).isFalse();
   }
 
+  @Test
+  void pendingCancel_isClearedOnceTheCancelledEnvironmentIsCollected() throws Exception {
+    cancelOneEnvironment();
+    assertThat(SandboxHooks.control().pendingCancels()).isPositive();
+
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (SandboxHooks.control().pendingCancels() > 0 && System.nanoTime() < deadline) {
+      System.gc();
+      Thread.sleep(20);
+    }
+
+    // healthy functions are back on the fast path: one volatile read per poll
+    assertThat(SandboxHooks.control().pendingCancels()).isZero();
+  }
+
+  private void cancelOneEnvironment() {
+    PreparedFunction f = prepare(JavaFunctions.zipOf("demo.Spin", LOOPS), tmp, "demo.Spin::plain");
+    ExecutionEnvironment env = start(f, new Fixtures.Env(tmp));
+    env.cancel();
+    env.shutdown(java.time.Duration.ofSeconds(1));
+    f.close();
+  }
+
   private void assertStoppedQuickly(String handler, String payload) throws Exception {
     PreparedFunction f = prepare(JavaFunctions.zipOf("demo.Spin", LOOPS), tmp, handler);
     ExecutionEnvironment env = start(f, new Fixtures.Env(tmp));
