@@ -173,6 +173,30 @@ class PayloadMappingTest {
   }
 
   @Test
+  void functionThrowingTheRuntimesOwnExceptionTypes_isStillAHandlerFailure() {
+    ExecutionEnvironment env = function("demo.Sly", """
+        package demo;
+        import dev.embla.faas.spi.runtime.FunctionFailure;
+        import java.util.List;
+        import java.util.concurrent.CancellationException;
+        public class Sly {
+          public String handle(String s) {
+            if (s.equals("exit")) throw new FunctionFailure(FunctionFailure.Kind.EXIT, "x", "y", List.of(), null);
+            throw new CancellationException("not really");
+          }
+        }""", "demo.Sly::handle");
+
+    assertThatThrownBy(() -> invoke(env, "\"exit\"")).isInstanceOfSatisfying(FunctionFailure.class, f -> {
+      assertThat(f.kind()).isEqualTo(FunctionFailure.Kind.HANDLER);
+      assertThat(f.errorType()).isEqualTo(FunctionFailure.class.getName());
+    });
+    assertThatThrownBy(() -> invoke(env, "\"cancel\"")).isInstanceOfSatisfying(FunctionFailure.class, f -> {
+      assertThat(f.kind()).isEqualTo(FunctionFailure.Kind.HANDLER);
+      assertThat(f.errorMessage()).isEqualTo("not really");
+    });
+  }
+
+  @Test
   void initFailure_isAnInitFailureWithTheFunctionsException() {
     var function = prepare(JavaFunctions.zipOf("demo.Fragile", """
         package demo;
