@@ -114,9 +114,8 @@ public final class JavaEnvironment implements ExecutionEnvironment {
       if (l.isCancelled()) {
         throw cancelled();
       }
-    } catch (CancellationException e) {
-      throw e;
     } catch (Throwable e) {
+      // failure() turns anything into the cancellation once cancelled, whoever threw it
       throw failure(FunctionFailure.Kind.INIT, e, l);
     } finally {
       flushOutput();
@@ -152,14 +151,10 @@ public final class JavaEnvironment implements ExecutionEnvironment {
         throw cancelled();
       }
       return result;
-    } catch (CancellationException e) {
-      throw e;
-    } catch (FunctionFailure e) {
-      if (l.isCancelled()) {
-        throw cancelled();
-      }
-      throw e;
+    } catch (MappingFailure e) {
+      throw l.isCancelled() ? cancelled() : e.failure;
     } catch (Throwable e) {
+      // Includes a FunctionFailure or CancellationException the function threw itself: those are its errors.
       throw failure(FunctionFailure.Kind.HANDLER, e, l);
     } finally {
       flushOutput();
@@ -321,8 +316,8 @@ public final class JavaEnvironment implements ExecutionEnvironment {
     try {
       return r.readValue(payload.length == 0 ? Payloads.NULL : payload);
     } catch (JacksonException e) {
-      throw new FunctionFailure(FunctionFailure.Kind.BAD_PAYLOAD, "Runtime.UnmarshalError",
-          "payload does not map to " + type.getTypeName() + ": " + e.getOriginalMessage(), List.of(), null);
+      throw new MappingFailure(new FunctionFailure(FunctionFailure.Kind.BAD_PAYLOAD, "Runtime.UnmarshalError",
+          "payload does not map to " + type.getTypeName() + ": " + e.getOriginalMessage(), List.of(), null));
     }
   }
 
@@ -335,9 +330,9 @@ public final class JavaEnvironment implements ExecutionEnvironment {
           ? Payloads.SHARED.writeValueAsBytes(result)
           : mapper().writeValueAsBytes(result);
     } catch (JacksonException e) {
-      throw new FunctionFailure(FunctionFailure.Kind.HANDLER, "Runtime.MarshalError",
+      throw new MappingFailure(new FunctionFailure(FunctionFailure.Kind.HANDLER, "Runtime.MarshalError",
           "result of type " + result.getClass().getName() + " does not map to JSON: " + e.getOriginalMessage(),
-          List.of(), null);
+          List.of(), null));
     }
   }
 
@@ -452,9 +447,6 @@ public final class JavaEnvironment implements ExecutionEnvironment {
     if (l.isCancelled()) {
       return cancelled();
     }
-    if (e instanceof FunctionFailure f) {
-      return f;
-    }
     SecurityException refusal = exitRefusal;
     if (refusal != null) {
       for (Throwable t = e; t != null; t = t.getCause()) {
@@ -476,6 +468,18 @@ public final class JavaEnvironment implements ExecutionEnvironment {
       throw new IllegalStateException("environment " + context.environmentId() + " is shut down");
     }
     return l;
+  }
+
+  // The runtime's own mapping failures, kept apart from exceptions of the function's (which could be of any type,
+  // FunctionFailure included, since the SPI is visible to functions).
+  private static final class MappingFailure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final transient FunctionFailure failure;
+
+    MappingFailure(FunctionFailure failure) {
+      super(null, null, false, false);
+      this.failure = failure;
+    }
   }
 
   // One daemon thread per JVM, started by the first shutdown that has hooks to bound.
