@@ -16,4 +16,5 @@ module dev.embla.faas.core {
   exports dev.embla.faas;
 
   uses dev.embla.faas.spi.runtime.RuntimeProvider;
+  provides dev.embla.faas.spi.runtime.RuntimeProvider with dev.embla.faas.internal.java.JavaRuntimeProvider;
 }

@@ -110,6 +110,21 @@ class JavaFunctionsTest {
   }
 
   @Test
+  void systemExitCaughtByTheFunction_stillDiscardsTheEnvironment() {
+    register("sly", "demo.Sly::handle", JavaFunctions.zipOf("demo.Sly", """
+        package demo;
+        public class Sly {
+          public String handle(String s) {
+            try { System.exit(1); } catch (Throwable t) { return "caught " + t.getClass().getSimpleName(); }
+            return "unreachable";
+          }
+        }"""));
+    InvocationResult first = engine.invoke("sly", "\"\"");
+    assertThat(first.payloadAsString()).startsWith("\"caught ");
+    assertThat(engine.invoke("sly", "\"\"").isColdStart()).isTrue();
+  }
+
+  @Test
   void getenv_showsFunctionVariablesAndLambdaReservedOnes_neverTheHosts() {
     register("env", "demo.Env::handle", JavaFunctions.zipOf("demo.Env", """
         package demo;

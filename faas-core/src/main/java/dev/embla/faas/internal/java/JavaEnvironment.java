@@ -222,6 +222,11 @@ public final class JavaEnvironment implements ExecutionEnvironment {
     return exitRefusal != null;
   }
 
+  @Override
+  public boolean isReusable() {
+    return !isBroken();
+  }
+
   boolean isCancelled() {
     FunctionClassLoader l = loader;
     return l != null && l.isCancelled();

@@ -108,7 +108,7 @@ public final class EnvironmentPool {
    */
   public void release(PooledEnvironment env) {
     busy.decrementAndGet();
-    if (env.broken || !env.initialized || retired) {
+    if (env.broken || !env.initialized || retired || !env.delegate().isReusable()) {
       destroy(env);
       return;
     }

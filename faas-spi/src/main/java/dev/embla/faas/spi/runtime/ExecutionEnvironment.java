@@ -49,6 +49,15 @@ public interface ExecutionEnvironment {
   void shutdown(Duration bound);
 
   /**
+   * Returns whether this environment may take another invocation. A runtime returns false when the function did
+   * something a real Lambda sandbox would not survive (tried to end its process, say), even if the invocation
+   * itself completed; the engine then shuts the environment down instead of reusing it.
+   */
+  default boolean isReusable() {
+    return true;
+  }
+
+  /**
    * Returns the number of bytes this environment holds beyond what the engine can measure itself, for the memory
    * figures in {@code REPORT} lines; {@code -1} if unknown.
    */
