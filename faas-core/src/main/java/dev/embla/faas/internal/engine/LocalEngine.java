@@ -1,28 +1,353 @@
 package dev.embla.faas.internal.engine;
 
+import com.google.common.io.MoreFiles;
+import com.google.common.io.RecursiveDeleteOption;
 import dev.embla.faas.BatchOptions;
+import dev.embla.faas.EngineClosedException;
 import dev.embla.faas.EventSourceConnection;
 import dev.embla.faas.FaasEngine;
 import dev.embla.faas.FunctionCode;
 import dev.embla.faas.FunctionConfig;
 import dev.embla.faas.FunctionInfo;
+import dev.embla.faas.InvalidConfigurationException;
 import dev.embla.faas.InvocationResult;
+import dev.embla.faas.internal.invoke.Invoker;
+import dev.embla.faas.internal.pool.EnvironmentPool;
+import dev.embla.faas.internal.pool.Watchdog;
+import dev.embla.faas.internal.registry.CodeStore;
+import dev.embla.faas.internal.registry.FunctionRegistry;
+import dev.embla.faas.internal.registry.FunctionVersion;
+import dev.embla.faas.internal.registry.StoredCode;
+import dev.embla.faas.internal.router.EventRouter;
+import dev.embla.faas.spi.runtime.FunctionDefinition;
+import dev.embla.faas.spi.runtime.FunctionFailure;
+import dev.embla.faas.spi.runtime.PreparedFunction;
+import dev.embla.faas.spi.runtime.RuntimeProvider;
 import dev.embla.faas.spi.source.EventSource;
 import dev.embla.faas.spi.source.PullEventSource;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Placeholder engine; replaced as the engine lands. */
+/**
+ * The engine behind {@link FaasEngine}: one registry, one watchdog, one maintenance thread, one event router.
+ */
 public final class LocalEngine implements FaasEngine {
-  public LocalEngine(EngineSettings settings) {}
 
-  @Override public FunctionInfo createFunction(FunctionConfig config, FunctionCode code) { throw new UnsupportedOperationException(); }
-  @Override public FunctionInfo updateFunctionCode(String functionName, FunctionCode code) { throw new UnsupportedOperationException(); }
-  @Override public FunctionInfo updateFunctionConfiguration(FunctionConfig config) { throw new UnsupportedOperationException(); }
-  @Override public FunctionInfo getFunction(String functionName) { throw new UnsupportedOperationException(); }
-  @Override public List<FunctionInfo> listFunctions() { throw new UnsupportedOperationException(); }
-  @Override public void deleteFunction(String functionName) { throw new UnsupportedOperationException(); }
-  @Override public InvocationResult invoke(String functionRef, byte[] payload) { throw new UnsupportedOperationException(); }
-  @Override public EventSourceConnection connect(EventSource source, String functionRef) { throw new UnsupportedOperationException(); }
-  @Override public EventSourceConnection connect(PullEventSource source, String functionRef, BatchOptions options) { throw new UnsupportedOperationException(); }
-  @Override public void close() {}
+  private static final Logger LOG = LoggerFactory.getLogger(LocalEngine.class);
+  /** Function loggers are named {@code embla.function.<name>}, so hosts can route function logs as a group. */
+  public static final String FUNCTION_LOGGER_PREFIX = "embla.function.";
+  private static final Duration SHUTDOWN_BOUND = Duration.ofSeconds(2);
+
+  private final EngineSettings settings;
+  private final Path workDirectory;
+  private final boolean ownsWorkDirectory;
+  private final Map<String, RuntimeProvider> runtimes;
+  private final CodeStore codeStore;
+  private final FunctionRegistry registry;
+  private final Watchdog watchdog;
+  private final ExecutorService shutdownExecutor;
+  private final ScheduledExecutorService maintenance;
+  private final Invoker invoker;
+  private final EventRouter eventSources;
+  private final Set<EnvironmentPool> retiredPools = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private volatile boolean closed;
+
+  /** Creates and starts an engine. */
+  public LocalEngine(EngineSettings settings) {
+    this.settings = settings;
+    try {
+      if (settings.workDirectory() == null) {
+        this.workDirectory = Files.createTempDirectory("embla-");
+        this.ownsWorkDirectory = true;
+      } else {
+        this.workDirectory = Files.createDirectories(settings.workDirectory());
+        this.ownsWorkDirectory = false;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the engine's work directory", e);
+    }
+    this.runtimes = discoverRuntimes(settings.runtimes());
+    this.codeStore = new CodeStore(workDirectory.resolve("code"), settings.maxZippedCodeBytes(),
+        settings.maxUnzippedCodeBytes());
+    this.watchdog = new Watchdog(settings.ticker());
+    this.shutdownExecutor = Executors.newThreadPerTaskExecutor(
+        Thread.ofVirtual().name("embla-shutdown-", 0).factory());
+    this.registry = new FunctionRegistry(codeStore, this::newVersion, this::retire);
+    this.invoker = new Invoker(registry, settings.ticker(), settings.maxPayloadBytes());
+    this.eventSources = new EventRouter(settings.clock(), this::invoke);
+    this.maintenance = Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().daemon().name("embla-maintenance").factory());
+    long period = Math.max(10, Math.min(1000, settings.keepAlive().toMillis() / 4));
+    maintenance.scheduleWithFixedDelay(this::runMaintenanceSafely, period, period, TimeUnit.MILLISECONDS);
+    LOG.debug("engine started in {} with runtimes {}", workDirectory, runtimes.keySet());
+  }
+
+  private static Map<String, RuntimeProvider> discoverRuntimes(List<RuntimeProvider> explicit) {
+    Map<String, RuntimeProvider> byName = new LinkedHashMap<>();
+    for (RuntimeProvider p : BuiltInRuntimes.all()) {
+      p.runtimes().forEach(r -> byName.put(r, p));
+    }
+    for (RuntimeProvider p : ServiceLoader.load(RuntimeProvider.class, LocalEngine.class.getClassLoader())) {
+      LOG.debug("runtime provider {} found through ServiceLoader for {}", p.getClass().getName(), p.runtimes());
+      p.runtimes().forEach(r -> byName.put(r, p));
+    }
+    for (RuntimeProvider p : explicit) {
+      p.runtimes().forEach(r -> byName.put(r, p));
+    }
+    return Map.copyOf(byName);
+  }
+
+  // ---- registry ----
+
+  @Override
+  public FunctionInfo createFunction(FunctionConfig config, FunctionCode code) {
+    checkOpen();
+    requireRuntime(config);
+    return registry.create(config, code).info();
+  }
+
+  @Override
+  public FunctionInfo updateFunctionCode(String functionName, FunctionCode code) {
+    checkOpen();
+    registry.get(functionName);
+    return registry.updateCode(functionName, code).info();
+  }
+
+  @Override
+  public FunctionInfo updateFunctionConfiguration(FunctionConfig config) {
+    checkOpen();
+    requireRuntime(config);
+    return registry.updateConfiguration(config).info();
+  }
+
+  @Override
+  public FunctionInfo getFunction(String functionName) {
+    return registry.get(functionName).info();
+  }
+
+  @Override
+  public List<FunctionInfo> listFunctions() {
+    return registry.list().stream().map(FunctionVersion::info).toList();
+  }
+
+  @Override
+  public void deleteFunction(String functionName) {
+    registry.delete(functionName);
+  }
+
+  private RuntimeProvider requireRuntime(FunctionConfig config) {
+    RuntimeProvider provider = runtimes.get(config.runtime());
+    if (provider == null) {
+      throw new InvalidConfigurationException("runtime must be one of " + new TreeSet<>(runtimes.keySet())
+          + ", was '" + config.runtime() + "'");
+    }
+    return provider;
+  }
+
+  private FunctionVersion newVersion(FunctionConfig config, StoredCode code) {
+    RuntimeProvider provider = requireRuntime(config);
+    FunctionDefinition definition = new FunctionDefinition(config.name(), FunctionVersion.LATEST, config.runtime(),
+        config.handler(), code.directory(), code.sha256(), config.memorySizeMb(), config.timeout(),
+        functionEnvironment(config, code));
+    PreparedFunction prepared;
+    try {
+      prepared = provider.prepare(definition);
+    } catch (FunctionFailure f) {
+      throw new InvalidConfigurationException("handler '" + config.handler() + "' of function '" + config.name()
+          + "' cannot run: " + f.errorMessage(), f);
+    }
+    EnvironmentPool pool = new EnvironmentPool(config.name(), prepared, settings.ticker(),
+        workDirectory.resolve("tmp"), LoggerFactory.getLogger(FUNCTION_LOGGER_PREFIX + config.name()), watchdog,
+        shutdownExecutor, SHUTDOWN_BOUND);
+    return new FunctionVersion(config, code, definition, pool, settings.clock().instant());
+  }
+
+  /** The variables a function sees: its own plus Lambda's reserved ones; never the host's. */
+  private static Map<String, String> functionEnvironment(FunctionConfig config, StoredCode code) {
+    Map<String, String> env = new LinkedHashMap<>(config.environment());
+    env.put("AWS_LAMBDA_FUNCTION_NAME", config.name());
+    env.put("AWS_LAMBDA_FUNCTION_VERSION", FunctionVersion.LATEST);
+    env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", Integer.toString(config.memorySizeMb()));
+    env.put("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
+    env.put("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/" + config.name());
+    env.put("AWS_EXECUTION_ENV", "AWS_Lambda_" + config.runtime());
+    env.put("AWS_REGION", "local");
+    env.put("AWS_DEFAULT_REGION", "local");
+    env.put("_HANDLER", config.handler());
+    env.put("LAMBDA_TASK_ROOT", code.directory().toString());
+    env.put("TZ", ":UTC");
+    return env;
+  }
+
+  private void retire(FunctionVersion version) {
+    EnvironmentPool pool = version.pool();
+    pool.retire();
+    if (pool.size() > 0) {
+      retiredPools.add(pool);
+    }
+  }
+
+  // ---- invoke ----
+
+  @Override
+  public InvocationResult invoke(String functionRef, byte[] payload) {
+    inFlight.incrementAndGet();
+    try {
+      if (closed) {
+        throw new EngineClosedException("engine is closed; cannot invoke '" + functionRef + "'");
+      }
+      return invoker.invoke(functionRef, payload);
+    } finally {
+      inFlight.decrementAndGet();
+    }
+  }
+
+  /**
+   * Invokes in a new environment that is discarded afterwards: every call is a cold start. For benchmarks and tests.
+   */
+  public InvocationResult invokeCold(String functionRef, byte[] payload) {
+    checkOpen();
+    return invoker.invoke(functionRef, payload, true);
+  }
+
+  /** Creates and initialises {@code count} idle environments of a function; returns how many initialised. */
+  public int prewarm(String functionRef, int count) {
+    checkOpen();
+    return invoker.prewarm(functionRef, count);
+  }
+
+  // ---- event sources ----
+
+  @Override
+  public EventSourceConnection connect(EventSource source, String functionRef) {
+    return connect(source, functionRef, BatchOptions.defaults());
+  }
+
+  @Override
+  public EventSourceConnection connect(PullEventSource source, String functionRef, BatchOptions options) {
+    return connect((EventSource) source, functionRef, options);
+  }
+
+  private EventSourceConnection connect(EventSource source, String functionRef, BatchOptions options) {
+    checkOpen();
+    int colon = functionRef.indexOf(':');
+    registry.get(colon < 0 ? functionRef : functionRef.substring(0, colon));
+    return eventSources.connect(source, functionRef, options);
+  }
+
+  // ---- maintenance ----
+
+  private void runMaintenanceSafely() {
+    try {
+      runMaintenance();
+    } catch (RuntimeException e) {
+      LOG.warn("engine maintenance failed", e);
+    }
+  }
+
+  /** Shuts down idle environments past the keep-alive; called periodically, and by tests after moving the ticker. */
+  public int runMaintenance() {
+    long keepAlive = settings.keepAlive().toNanos();
+    int evicted = 0;
+    for (FunctionVersion v : registry.list()) {
+      evicted += v.pool().evictIdle(keepAlive);
+    }
+    retiredPools.removeIf(p -> p.size() == 0);
+    return evicted;
+  }
+
+  /** Returns the pool of a function's current revision; for tests and metrics. */
+  public EnvironmentPool poolOf(String functionName) {
+    return registry.get(functionName).pool();
+  }
+
+  /** Returns the engine's deadline watchdog; for benchmarks. */
+  public Watchdog watchdog() {
+    return watchdog;
+  }
+
+  /** Returns the pools of replaced revisions whose environments have not all shut down yet. */
+  public Set<EnvironmentPool> retiredPools() {
+    return Set.copyOf(retiredPools);
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new EngineClosedException("engine is closed");
+    }
+  }
+
+  // ---- close ----
+
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    eventSources.close();
+    long graceEnd = System.nanoTime() + settings.shutdownGracePeriod().toNanos();
+    while (inFlight.get() > 0 && System.nanoTime() - graceEnd < 0) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+    }
+    List<EnvironmentPool> pools = new ArrayList<>(retiredPools);
+    for (FunctionVersion v : registry.clear()) {
+      pools.add(v.pool());
+    }
+    int cancelled = 0;
+    for (EnvironmentPool pool : pools) {
+      cancelled += pool.cancelRunning();
+    }
+    if (cancelled > 0) {
+      LOG.warn("engine closed with {} invocation(s) still running after the grace period of {}; they were stopped",
+          cancelled, settings.shutdownGracePeriod());
+    }
+    for (EnvironmentPool pool : pools) {
+      pool.retire();
+    }
+    // Shutdown phases are bounded (2 s each, run in parallel); wait for them, with a margin, before deleting files.
+    long shutdownEnd = System.nanoTime() + SHUTDOWN_BOUND.toNanos() + TimeUnit.SECONDS.toNanos(3);
+    while (pools.stream().anyMatch(p -> p.size() > 0) && System.nanoTime() - shutdownEnd < 0) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+    }
+    maintenance.shutdownNow();
+    shutdownExecutor.shutdown();
+    watchdog.close();
+    for (RuntimeProvider p : Set.copyOf(runtimes.values())) {
+      try {
+        p.close();
+      } catch (RuntimeException e) {
+        LOG.warn("runtime provider {} failed to close", p.getClass().getName(), e);
+      }
+    }
+    if (ownsWorkDirectory) {
+      try {
+        MoreFiles.deleteRecursively(workDirectory, RecursiveDeleteOption.ALLOW_INSECURE);
+      } catch (IOException e) {
+        LOG.debug("could not delete work directory {}", workDirectory, e);
+      }
+    }
+  }
 }

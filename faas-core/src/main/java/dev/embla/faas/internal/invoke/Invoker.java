@@ -1,0 +1,262 @@
+package dev.embla.faas.internal.invoke;
+
+import dev.embla.faas.FunctionError;
+import dev.embla.faas.FunctionNotFoundException;
+import dev.embla.faas.InvocationResult;
+import dev.embla.faas.RequestTooLargeException;
+import dev.embla.faas.Ticker;
+import dev.embla.faas.internal.pool.EnvironmentOutput;
+import dev.embla.faas.internal.pool.PooledEnvironment;
+import dev.embla.faas.internal.registry.FunctionRegistry;
+import dev.embla.faas.internal.registry.FunctionVersion;
+import dev.embla.faas.spi.runtime.FunctionFailure;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Runs synchronous invocations on the caller's thread: resolve, acquire or create an environment, Init when cold,
+ * Invoke under a deadline, report, release.
+ *
+ * <p>Running on the caller's thread is deliberate: handing the call to another thread costs about 40 µs, the whole
+ * warm path here well under one. Deadlines are enforced by the {@link dev.embla.faas.internal.pool.Watchdog}, which
+ * cancels the environment; the runtime then stops its code from inside.
+ */
+public final class Invoker {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Invoker.class);
+  private static final com.sun.management.ThreadMXBean THREADS = threads();
+  private static final long MB = 1024 * 1024;
+
+  private final FunctionRegistry registry;
+  private final Ticker ticker;
+  private final int maxPayloadBytes;
+
+  /** Creates an invoker over a registry. */
+  public Invoker(FunctionRegistry registry, Ticker ticker, int maxPayloadBytes) {
+    this.registry = registry;
+    this.ticker = ticker;
+    this.maxPayloadBytes = maxPayloadBytes;
+  }
+
+  /** Invokes {@code functionRef} with {@code payload}; see {@link dev.embla.faas.FaasEngine#invoke}. */
+  public InvocationResult invoke(String functionRef, byte[] payload) {
+    return invoke(functionRef, payload, false);
+  }
+
+  /**
+   * Invokes like {@link #invoke(String, byte[])}; with {@code forceCold} the call runs in a new environment that is
+   * discarded afterwards, for cold-start measurements.
+   */
+  public InvocationResult invoke(String functionRef, byte[] payload, boolean forceCold) {
+    if (payload.length > maxPayloadBytes) {
+      throw new RequestTooLargeException(String.format(Locale.ROOT,
+          "payload of function '%s' is %d bytes, over the limit of %d bytes", functionRef, payload.length,
+          maxPayloadBytes));
+    }
+    PayloadCheck.requireJson(payload);
+    FunctionVersion version = resolve(functionRef);
+    PooledEnvironment env = forceCold ? null : version.pool().acquire();
+    long initNanos = -1;
+    if (env == null) {
+      while (version.pool().retired()) { // an update raced with us: run the new revision
+        version = resolve(functionRef);
+      }
+      env = version.pool().create();
+      if (forceCold) {
+        env.markDiscardAfterUse();
+      }
+    }
+    String requestId = RequestIds.next();
+    Logger log = version.pool().functionLog();
+    boolean info = log.isInfoEnabled();
+    MDC.put(EnvironmentOutput.MDC_REQUEST_ID, requestId);
+    MDC.put(EnvironmentOutput.MDC_FUNCTION, version.config().name());
+    try {
+      FunctionError initError = null;
+      if (!env.initialized()) {
+        long t0 = ticker.read();
+        initError = init(version, env, t0);
+        initNanos = Math.max(0, ticker.read() - t0);
+      }
+      if (info) {
+        log.info("START RequestId: {} Version: {}", requestId, FunctionVersion.LATEST);
+      }
+      if (initError != null) {
+        return finish(version, env, log, info, requestId, null, initError, 0, initNanos, 0);
+      }
+      return runInvoke(version, env, log, info, requestId, payload, functionRef, initNanos);
+    } finally {
+      MDC.remove(EnvironmentOutput.MDC_REQUEST_ID);
+      MDC.remove(EnvironmentOutput.MDC_FUNCTION);
+    }
+  }
+
+  private FunctionError init(FunctionVersion version, PooledEnvironment env, long t0) {
+    Throwable failure = null;
+    env.arm(t0 + version.config().initTimeout().toNanos());
+    try {
+      env.delegate().init();
+    } catch (Throwable t) {
+      failure = t;
+    }
+    boolean inTime = env.disarm();
+    if (!inTime) {
+      env.markBroken();
+      return new FunctionError(FunctionError.Kind.INIT, "Sandbox.Timedout",
+          String.format(Locale.ROOT, "Init timed out after %.2f seconds",
+              version.config().initTimeout().toMillis() / 1000.0), List.of());
+    }
+    if (failure != null) {
+      env.markBroken();
+      if (failure instanceof FunctionFailure f) {
+        return new FunctionError(FunctionError.Kind.INIT, f.errorType(), f.errorMessage(), f.stackTraceLines());
+      }
+      LOG.warn("function {}: runtime failed during Init", version.config().name(), failure);
+      return runtimeError(FunctionError.Kind.INIT, failure);
+    }
+    env.markInitialized();
+    return null;
+  }
+
+  private InvocationResult runInvoke(FunctionVersion version, PooledEnvironment env, Logger log, boolean info,
+      String requestId, byte[] payload, String functionRef, long initNanos) {
+    long start = ticker.read();
+    long deadline = start + version.config().timeout().toNanos();
+    InvocationContext context = new InvocationContext(requestId, version.config().name(), FunctionVersion.LATEST,
+        version.pool().arnPrefix() + qualifierSuffix(functionRef), version.config().memorySizeMb(), deadline, ticker,
+        env.output());
+    env.output().requestId(requestId);
+    long allocatedBefore = THREADS.getCurrentThreadAllocatedBytes();
+    byte[] response = null;
+    Throwable failure = null;
+    env.arm(deadline);
+    try {
+      response = env.delegate().invoke(payload, context);
+    } catch (Throwable t) {
+      failure = t;
+    }
+    boolean inTime = env.disarm();
+    long duration = ticker.read() - start;
+    long allocated = THREADS.getCurrentThreadAllocatedBytes() - allocatedBefore;
+    env.output().requestId(null);
+    FunctionError error = null;
+    if (!inTime) {
+      env.markBroken();
+      error = new FunctionError(FunctionError.Kind.TIMEOUT, "Sandbox.Timedout",
+          String.format(Locale.ROOT, "Task timed out after %.2f seconds",
+              version.config().timeout().toMillis() / 1000.0), List.of());
+    } else if (failure instanceof FunctionFailure f) {
+      FunctionError.Kind kind = switch (f.kind()) {
+        case HANDLER -> FunctionError.Kind.HANDLER;
+        case BAD_PAYLOAD -> FunctionError.Kind.BAD_PAYLOAD;
+        case EXIT -> FunctionError.Kind.EXIT;
+        case INIT -> FunctionError.Kind.INIT;
+      };
+      if (kind == FunctionError.Kind.EXIT || kind == FunctionError.Kind.INIT) {
+        env.markBroken();
+      }
+      error = new FunctionError(kind, f.errorType(), f.errorMessage(), f.stackTraceLines());
+    } else if (failure != null) {
+      env.markBroken();
+      LOG.warn("function {}: runtime failed during Invoke; environment {} discarded", version.config().name(),
+          env.id(), failure);
+      error = runtimeError(FunctionError.Kind.RUNTIME, failure);
+    } else if (response == null) {
+      response = "null".getBytes(StandardCharsets.US_ASCII);
+    }
+    long maxAllocated = env.recordAllocation(allocated);
+    return finish(version, env, log, info, requestId, response, error, duration, initNanos, maxAllocated);
+  }
+
+  private InvocationResult finish(FunctionVersion version, PooledEnvironment env, Logger log, boolean info,
+      String requestId, byte[] response, FunctionError error, long durationNanos, long initNanos, long allocated) {
+    int memoryUsedMb = (int) Math.max(1, (allocated + MB - 1) / MB);
+    if (info) {
+      if (error != null) {
+        log.info("{}", error.toJson());
+      }
+      log.info("END RequestId: {}", requestId);
+      StringBuilder report = new StringBuilder(160).append("REPORT RequestId: ").append(requestId)
+          .append("\tDuration: ").append(millis(durationNanos)).append(" ms")
+          .append("\tBilled Duration: ").append(Math.max(1, (durationNanos + 999_999) / 1_000_000)).append(" ms")
+          .append("\tMemory Size: ").append(version.config().memorySizeMb()).append(" MB")
+          .append("\tMax Memory Used: ").append(memoryUsedMb).append(" MB");
+      if (initNanos >= 0) {
+        report.append("\tInit Duration: ").append(millis(initNanos)).append(" ms");
+      }
+      if (error != null && error.kind() == FunctionError.Kind.TIMEOUT) {
+        report.append("\tStatus: timeout");
+      }
+      log.info("{}", report);
+    }
+    env.pool().release(env);
+    byte[] payload = error == null ? response : error.toJson().getBytes(StandardCharsets.UTF_8);
+    return new InvocationResult(requestId, FunctionVersion.LATEST, payload, error, durationNanos, initNanos,
+        memoryUsedMb);
+  }
+
+  /**
+   * Creates and initialises {@code count} environments of a function and leaves them idle, so that the next
+   * {@code count} concurrent calls are warm.
+   *
+   * @return how many environments initialised successfully
+   */
+  public int prewarm(String functionRef, int count) {
+    FunctionVersion version = resolve(functionRef);
+    List<PooledEnvironment> created = new java.util.ArrayList<>(count);
+    int ok = 0;
+    try {
+      for (int i = 0; i < count; i++) {
+        PooledEnvironment env = version.pool().create();
+        created.add(env);
+        if (init(version, env, ticker.read()) == null) {
+          ok++;
+        }
+      }
+    } finally {
+      created.forEach(env -> env.pool().release(env));
+    }
+    return ok;
+  }
+
+  private FunctionVersion resolve(String functionRef) {
+    int colon = functionRef.indexOf(':');
+    if (colon < 0) {
+      return registry.get(functionRef);
+    }
+    String name = functionRef.substring(0, colon);
+    String qualifier = functionRef.substring(colon + 1);
+    FunctionVersion v = registry.get(name);
+    if (!qualifier.equals(FunctionVersion.LATEST)) {
+      throw new FunctionNotFoundException("function '" + name + "' has no version or alias '" + qualifier + "'");
+    }
+    return v;
+  }
+
+  private static String qualifierSuffix(String functionRef) {
+    int colon = functionRef.indexOf(':');
+    return colon < 0 ? "" : functionRef.substring(colon);
+  }
+
+  private static FunctionError runtimeError(FunctionError.Kind kind, Throwable t) {
+    // The frames are the engine's, not the function's: they go to the engine's log, never to the caller.
+    return new FunctionError(kind, t.getClass().getName(), String.valueOf(t.getMessage()), List.of());
+  }
+
+  private static String millis(long nanos) {
+    return String.format(Locale.ROOT, "%.2f", nanos / 1_000_000.0);
+  }
+
+  private static com.sun.management.ThreadMXBean threads() {
+    com.sun.management.ThreadMXBean bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    if (bean.isThreadAllocatedMemorySupported() && !bean.isThreadAllocatedMemoryEnabled()) {
+      bean.setThreadAllocatedMemoryEnabled(true);
+    }
+    return bean;
+  }
+}

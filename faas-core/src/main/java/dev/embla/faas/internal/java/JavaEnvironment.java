@@ -1,0 +1,495 @@
+package dev.embla.faas.internal.java;
+
+import dev.embla.faas.spi.Context;
+import dev.embla.faas.spi.RequestHandler;
+import dev.embla.faas.spi.ShutdownHook;
+import dev.embla.faas.spi.StreamHandler;
+import dev.embla.faas.spi.runtime.EnvironmentContext;
+import dev.embla.faas.spi.runtime.ExecutionEnvironment;
+import dev.embla.faas.spi.runtime.FunctionFailure;
+import dev.embla.faas.spi.runtime.FunctionOutput;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.lang.reflect.Type;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.ObjectReader;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * One execution environment of a Java function: its own {@link FunctionClassLoader}, the handler instance, and the
+ * function's standard streams and shutdown hooks. Init, invoke and shutdown run on the caller's thread, with the
+ * function's loader as context class loader.
+ *
+ * <p><b>Cancellation.</b> {@link #cancel} runs on another thread and must not block. It sets the loader's cancelled
+ * flag (every preemption poll of the function's code then throws) and interrupts the running thread, so that
+ * {@code sleep}, {@code wait} and interruptible I/O end too. The interrupt must never outlive the phase it was
+ * meant for, since the thread is the caller's: a phase moves {@code state} IDLE to RUNNING on entry; cancel
+ * interrupts only after moving RUNNING to INTERRUPTING, and sets INTERRUPTED when done; the phase's exit moves
+ * RUNNING back to IDLE, or, if cancel got there first, waits out INTERRUPTING and then clears the interrupt flag. An
+ * interrupt the caller had before the phase is hidden from the function and restored afterwards.
+ *
+ * <p><b>Memory.</b> An idle environment holds its loader, the handler instance and a few fields. Print streams are
+ * created on first use and dropped after each phase; the function's own JSON mapper exists only if its types need one.
+ */
+public final class JavaEnvironment implements ExecutionEnvironment {
+
+  private static final int IDLE = 0;
+  private static final int RUNNING = 1;
+  private static final int INTERRUPTING = 2;
+  private static final int INTERRUPTED = 3;
+
+  private static final VarHandle STATE;
+
+  static {
+    try {
+      STATE = MethodHandles.lookup().findVarHandle(JavaEnvironment.class, "state", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private final JavaPreparedFunction function;
+  private final EnvironmentContext context;
+  // Cleared by shutdown, so that the engine holding this object does not keep the function's classes alive.
+  private volatile FunctionClassLoader loader;
+  private HandlerSpec.Bound handler;
+  private ObjectReader reader;
+  private JsonMapper mapper;
+
+  @SuppressWarnings("unused") // through STATE
+  private volatile int state;
+  private volatile Thread runner;
+
+  private volatile SecurityException exitRefusal;
+
+  // guarded by this
+  private LineSink outSink;
+  private LineSink errSink;
+  private PrintStream out;
+  private PrintStream err;
+  private List<Thread> shutdownHooks;
+
+  JavaEnvironment(JavaPreparedFunction function, EnvironmentContext context) {
+    this.function = function;
+    this.context = Objects.requireNonNull(context, "context");
+    this.loader = new FunctionClassLoader(function.code(), this);
+  }
+
+  /**
+   * Loads the handler class (running its static initialisers) and constructs the handler, on this environment's
+   * loader.
+   *
+   * @throws FunctionFailure of kind INIT if the function's initialisation throws or its handler cannot be bound, or
+   *     EXIT if it called {@code System.exit}
+   * @throws CancellationException if the environment was cancelled
+   */
+  @Override
+  public void init() {
+    FunctionClassLoader l = requireOpen();
+    if (handler != null) {
+      throw new IllegalStateException("init already ran in environment " + context.environmentId());
+    }
+    Thread thread = Thread.currentThread();
+    boolean callerInterrupted = enter(l);
+    ClassLoader previousLoader = thread.getContextClassLoader();
+    JavaEnvironment previous = SandboxHooks.CURRENT.get();
+    thread.setContextClassLoader(l);
+    SandboxHooks.CURRENT.set(this);
+    try {
+      handler = function.spec().bind(l);
+      if (l.isCancelled()) {
+        throw cancelled();
+      }
+    } catch (CancellationException e) {
+      throw e;
+    } catch (Throwable e) {
+      throw failure(FunctionFailure.Kind.INIT, e, l);
+    } finally {
+      flushOutput();
+      SandboxHooks.CURRENT.set(previous);
+      thread.setContextClassLoader(previousLoader);
+      leave(thread, callerInterrupted);
+    }
+  }
+
+  /**
+   * Maps the payload to the handler's input, calls the handler and maps its result to JSON (stream handlers: the
+   * bytes they wrote).
+   *
+   * @throws FunctionFailure of kind BAD_PAYLOAD, HANDLER or EXIT
+   * @throws CancellationException if the environment was cancelled
+   */
+  @Override
+  public byte[] invoke(byte[] payload, Context invocation) {
+    FunctionClassLoader l = requireOpen();
+    HandlerSpec.Bound h = handler;
+    if (h == null) {
+      throw new IllegalStateException("init has not run in environment " + context.environmentId());
+    }
+    Thread thread = Thread.currentThread();
+    boolean callerInterrupted = enter(l);
+    ClassLoader previousLoader = thread.getContextClassLoader();
+    JavaEnvironment previous = SandboxHooks.CURRENT.get();
+    thread.setContextClassLoader(l);
+    SandboxHooks.CURRENT.set(this);
+    try {
+      byte[] result = call(h, payload, invocation);
+      if (l.isCancelled()) {
+        throw cancelled();
+      }
+      return result;
+    } catch (CancellationException e) {
+      throw e;
+    } catch (FunctionFailure e) {
+      if (l.isCancelled()) {
+        throw cancelled();
+      }
+      throw e;
+    } catch (Throwable e) {
+      throw failure(FunctionFailure.Kind.HANDLER, e, l);
+    } finally {
+      flushOutput();
+      SandboxHooks.CURRENT.set(previous);
+      thread.setContextClassLoader(previousLoader);
+      leave(thread, callerInterrupted);
+    }
+  }
+
+  /** Stops the running init, invoke or shutdown hook from another thread; never blocks. */
+  @Override
+  public void cancel() {
+    FunctionClassLoader l = loader;
+    if (l == null) {
+      return;
+    }
+    if (l.markCancelled()) {
+      SandboxHooks.cancelled(l);
+    }
+    if (STATE.compareAndSet(this, RUNNING, INTERRUPTING)) {
+      try {
+        Thread r = runner;
+        if (r != null) {
+          r.interrupt();
+        }
+      } finally {
+        STATE.setVolatile(this, INTERRUPTED);
+      }
+    }
+  }
+
+  /**
+   * Runs the handler's {@link ShutdownHook#onShutdown()} and the function's {@code Runtime} shutdown hooks on this
+   * thread, cancelled after {@code bound}; their exceptions go to the environment's standard error. Then lets go of
+   * the function's loader. A cancelled environment runs no hooks.
+   */
+  @Override
+  public void shutdown(Duration bound) {
+    FunctionClassLoader l = loader;
+    if (l == null) {
+      return;
+    }
+    try {
+      if (!l.isCancelled()) {
+        runShutdownHooks(l, bound);
+      }
+    } finally {
+      synchronized (this) {
+        shutdownHooks = null;
+        out = null;
+        err = null;
+      }
+      handler = null;
+      reader = null;
+      mapper = null;
+      loader = null;
+    }
+  }
+
+  /**
+   * Returns whether the function tried to end the process ({@code System.exit}, {@code Runtime.halt}) even if it
+   * caught the refusal; the engine should discard such an environment, as Lambda would have lost its process.
+   */
+  public boolean isBroken() {
+    return exitRefusal != null;
+  }
+
+  boolean isCancelled() {
+    FunctionClassLoader l = loader;
+    return l != null && l.isCancelled();
+  }
+
+  Map<String, String> environmentVariables() {
+    return function.definition().environment();
+  }
+
+  void exitAttempted(SecurityException refusal) {
+    exitRefusal = refusal;
+  }
+
+  synchronized PrintStream printStream(boolean error) {
+    if (error) {
+      if (err == null) {
+        if (errSink == null) {
+          errSink = new LineSink(context.output(), FunctionOutput.Stream.STDERR);
+        }
+        err = new PrintStream(errSink, true, StandardCharsets.UTF_8);
+      }
+      return err;
+    }
+    if (out == null) {
+      if (outSink == null) {
+        outSink = new LineSink(context.output(), FunctionOutput.Stream.STDOUT);
+      }
+      out = new PrintStream(outSink, true, StandardCharsets.UTF_8);
+    }
+    return out;
+  }
+
+  synchronized void addShutdownHook(Thread hook) {
+    if (shutdownHooks == null) {
+      shutdownHooks = new ArrayList<>(2);
+    }
+    if (shutdownHooks.contains(hook)) {
+      throw new IllegalArgumentException("Hook previously registered");
+    }
+    if (hook.isAlive()) {
+      throw new IllegalArgumentException("Hook already running");
+    }
+    shutdownHooks.add(hook);
+  }
+
+  synchronized boolean removeShutdownHook(Thread hook) {
+    return shutdownHooks != null && shutdownHooks.remove(hook);
+  }
+
+  private byte[] call(HandlerSpec.Bound h, byte[] payload, Context invocation) throws Throwable {
+    switch (h.dispatch()) {
+      case REQUEST_HANDLER -> {
+        @SuppressWarnings("unchecked")
+        RequestHandler<Object, Object> rh = (RequestHandler<Object, Object>) h.instance();
+        Object input = read(h.inputType(), payload);
+        return write(rh.handle(input, invocation));
+      }
+      case STREAM_HANDLER -> {
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        ((StreamHandler) h.instance()).handle(new ByteArrayInputStream(payload), output, invocation);
+        return output.toByteArray();
+      }
+      default -> {
+        HandlerSpec.Arg[] kinds = h.arguments();
+        Object[] args = new Object[kinds.length];
+        ByteArrayOutputStream output = null;
+        for (int i = 0; i < kinds.length; i++) {
+          args[i] = switch (kinds[i]) {
+            case INPUT -> read(h.inputType(), payload);
+            case CONTEXT -> invocation;
+            case LAMBDA_CONTEXT ->
+                LambdaContextAdapter.create(h.method().getParameterTypes()[i], invocation, context.environmentId());
+            case INPUT_STREAM -> new ByteArrayInputStream(payload);
+            case OUTPUT_STREAM -> output = new ByteArrayOutputStream();
+          };
+        }
+        Object result = h.method().invoke(h.instance(), args);
+        if (output != null) {
+          return output.toByteArray();
+        }
+        return h.method().getReturnType() == void.class ? Payloads.NULL : write(result);
+      }
+    }
+  }
+
+  private Object read(Type type, byte[] payload) {
+    ObjectReader r = reader;
+    if (r == null) {
+      r = Payloads.isJdkType(type) ? function.jdkReader(type) : mapper().readerFor(mapper().constructType(type));
+      reader = r;
+    }
+    try {
+      return r.readValue(payload.length == 0 ? Payloads.NULL : payload);
+    } catch (JacksonException e) {
+      throw new FunctionFailure(FunctionFailure.Kind.BAD_PAYLOAD, "Runtime.UnmarshalError",
+          "payload does not map to " + type.getTypeName() + ": " + e.getOriginalMessage(), List.of(), null);
+    }
+  }
+
+  private byte[] write(Object result) {
+    if (result == null) {
+      return Payloads.NULL;
+    }
+    try {
+      return Payloads.isJdkValue(result)
+          ? Payloads.SHARED.writeValueAsBytes(result)
+          : mapper().writeValueAsBytes(result);
+    } catch (JacksonException e) {
+      throw new FunctionFailure(FunctionFailure.Kind.HANDLER, "Runtime.MarshalError",
+          "result of type " + result.getClass().getName() + " does not map to JSON: " + e.getOriginalMessage(),
+          List.of(), null);
+    }
+  }
+
+  // The environment's own mapper, for the function's classes; see Payloads.
+  private JsonMapper mapper() {
+    JsonMapper m = mapper;
+    if (m == null) {
+      m = Payloads.newMapper();
+      mapper = m;
+    }
+    return m;
+  }
+
+  private void runShutdownHooks(FunctionClassLoader l, Duration bound) {
+    Object instance = handler == null ? null : handler.instance();
+    List<Thread> hooks;
+    synchronized (this) {
+      hooks = shutdownHooks == null ? List.of() : List.copyOf(shutdownHooks);
+    }
+    if (!(instance instanceof ShutdownHook) && hooks.isEmpty()) {
+      return;
+    }
+    ScheduledFuture<?> watchdog = Watchdog.SCHEDULER.schedule(this::cancel, bound.toNanos(), TimeUnit.NANOSECONDS);
+    Thread thread = Thread.currentThread();
+    boolean callerInterrupted = enter(l);
+    ClassLoader previousLoader = thread.getContextClassLoader();
+    JavaEnvironment previous = SandboxHooks.CURRENT.get();
+    thread.setContextClassLoader(l);
+    SandboxHooks.CURRENT.set(this);
+    try {
+      if (instance instanceof ShutdownHook hook) {
+        try {
+          hook.onShutdown();
+        } catch (Throwable e) {
+          report("ShutdownHook.onShutdown", e, l, bound);
+        }
+      }
+      for (Thread hook : hooks) {
+        if (l.isCancelled()) {
+          break;
+        }
+        try {
+          // Run on this thread rather than started: the bound is then enforced by the same preemption as invoke.
+          hook.run();
+        } catch (Throwable e) {
+          report("shutdown hook " + hook.getName(), e, l, bound);
+        }
+      }
+    } finally {
+      watchdog.cancel(false);
+      flushOutput();
+      SandboxHooks.CURRENT.set(previous);
+      thread.setContextClassLoader(previousLoader);
+      leave(thread, callerInterrupted);
+    }
+  }
+
+  private void report(String what, Throwable e, FunctionClassLoader l, Duration bound) {
+    Throwable t = Failures.unwrap(e);
+    String line = l.isCancelled()
+        ? what + " did not finish within " + bound.toMillis() + " ms and was cancelled"
+        : what + " failed: " + t.getClass().getName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+    try {
+      context.output().line(FunctionOutput.Stream.STDERR, line);
+    } catch (RuntimeException ignored) {
+      // the engine's sink failing must not stop the other hooks
+    }
+  }
+
+  private boolean enter(FunctionClassLoader l) {
+    if (l.isCancelled()) {
+      throw cancelled();
+    }
+    // Hidden from the function, restored by leave.
+    boolean callerInterrupted = Thread.interrupted();
+    runner = Thread.currentThread();
+    STATE.setVolatile(this, RUNNING);
+    return callerInterrupted;
+  }
+
+  private void leave(Thread thread, boolean callerInterrupted) {
+    if (!STATE.compareAndSet(this, RUNNING, IDLE)) {
+      // cancel won the race: let it finish its interrupt before clearing the flag below
+      while ((int) STATE.getVolatile(this) == INTERRUPTING) {
+        Thread.onSpinWait();
+      }
+      STATE.setVolatile(this, IDLE);
+    }
+    runner = null;
+    // Clears the interrupt of a cancel, or one the function set on itself: the caller's thread leaves clean.
+    Thread.interrupted();
+    if (callerInterrupted) {
+      thread.interrupt();
+    }
+  }
+
+  private void flushOutput() {
+    synchronized (this) {
+      if (outSink != null) {
+        outSink.flushPartial();
+      }
+      if (errSink != null) {
+        errSink.flushPartial();
+      }
+      // Each PrintStream carries kilobytes of encoder buffers; a function that kept a reference keeps its own.
+      out = null;
+      err = null;
+    }
+  }
+
+  private RuntimeException failure(FunctionFailure.Kind kind, Throwable e, FunctionClassLoader l) {
+    if (l.isCancelled()) {
+      return cancelled();
+    }
+    if (e instanceof FunctionFailure f) {
+      return f;
+    }
+    SecurityException refusal = exitRefusal;
+    if (refusal != null) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t == refusal) {
+          return Failures.of(FunctionFailure.Kind.EXIT, "Runtime.ExitError", refusal.getMessage());
+        }
+      }
+    }
+    return Failures.of(kind, e);
+  }
+
+  private CancellationException cancelled() {
+    return new CancellationException("execution environment " + context.environmentId() + " was cancelled");
+  }
+
+  private FunctionClassLoader requireOpen() {
+    FunctionClassLoader l = loader;
+    if (l == null) {
+      throw new IllegalStateException("environment " + context.environmentId() + " is shut down");
+    }
+    return l;
+  }
+
+  // One daemon thread per JVM, started by the first shutdown that has hooks to bound.
+  private static final class Watchdog {
+    static final ScheduledExecutorService SCHEDULER = create();
+
+    private static ScheduledExecutorService create() {
+      ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
+        Thread t = new Thread(r, "embla-java-shutdown-watchdog");
+        t.setDaemon(true);
+        return t;
+      });
+      executor.setRemoveOnCancelPolicy(true);
+      return executor;
+    }
+  }
+}

@@ -1,0 +1,60 @@
+package dev.embla.faas.internal.java;
+
+import dev.embla.faas.spi.runtime.EnvironmentContext;
+import dev.embla.faas.spi.runtime.FunctionDefinition;
+import dev.embla.faas.spi.runtime.PreparedFunction;
+import java.io.IOException;
+import java.lang.reflect.Type;
+import java.util.concurrent.ConcurrentHashMap;
+import tools.jackson.databind.ObjectReader;
+
+/**
+ * One version of a Java function: its code package with the cache of rewritten class bytes, the resolved handler,
+ * and readers for handler inputs made only of JDK types. Each {@link #newEnvironment} creates a fresh class loader
+ * over the same cached bytes.
+ */
+final class JavaPreparedFunction implements PreparedFunction {
+
+  private final FunctionDefinition definition;
+  private final CodePackage code;
+  private final HandlerSpec spec;
+  private final ConcurrentHashMap<Type, ObjectReader> jdkReaders = new ConcurrentHashMap<>(2);
+
+  JavaPreparedFunction(FunctionDefinition definition, CodePackage code, HandlerSpec spec) {
+    this.definition = definition;
+    this.code = code;
+    this.spec = spec;
+  }
+
+  @Override
+  public JavaEnvironment newEnvironment(EnvironmentContext context) {
+    return new JavaEnvironment(this, context);
+  }
+
+  /** Closes the code package's jars; environments still running (zombie threads) can no longer read resources. */
+  @Override
+  public void close() {
+    try {
+      code.close();
+    } catch (IOException e) {
+      // nothing to do: the files are read-only and the version is gone
+    }
+  }
+
+  FunctionDefinition definition() {
+    return definition;
+  }
+
+  CodePackage code() {
+    return code;
+  }
+
+  HandlerSpec spec() {
+    return spec;
+  }
+
+  /** Returns the shared reader for {@code type}, which must name JDK classes only (see {@link Payloads}). */
+  ObjectReader jdkReader(Type type) {
+    return jdkReaders.computeIfAbsent(type, t -> Payloads.SHARED.readerFor(Payloads.SHARED.constructType(t)));
+  }
+}

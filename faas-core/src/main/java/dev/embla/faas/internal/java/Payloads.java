@@ -1,0 +1,121 @@
+package dev.embla.faas.internal.java;
+
+import java.lang.reflect.Array;
+import java.lang.reflect.GenericArrayType;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Type;
+import java.lang.reflect.TypeVariable;
+import java.lang.reflect.WildcardType;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Optional;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.MapperFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * JSON mapping of payloads and results. Jackson caches (de)serializers by class, so a mapper that ever saw a
+ * function's own class would keep that function's class loader alive: the shared mapper only ever sees JDK types,
+ * and function types go through a mapper owned by their environment.
+ */
+final class Payloads {
+
+  /** The mapper for JDK types only; shared by every version and environment. */
+  static final JsonMapper SHARED = newMapper();
+
+  static final byte[] NULL = {'n', 'u', 'l', 'l'};
+
+  // How many values isJdkValue looks at before it assumes the worst; serialising visits them all anyway.
+  private static final int SCAN_BUDGET = 10_000;
+
+  private Payloads() {}
+
+  /** Returns a mapper configured like Lambda's serializer: unknown properties ignored, declaration order kept. */
+  static JsonMapper newMapper() {
+    return JsonMapper.builder()
+        .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .disable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
+        .build();
+  }
+
+  /** Returns whether every class named by {@code type} is the JDK's. */
+  static boolean isJdkType(Type type) {
+    return switch (type) {
+      case Class<?> c -> isJdkClass(c);
+      case ParameterizedType p -> {
+        if (!isJdkType(p.getRawType())) {
+          yield false;
+        }
+        for (Type argument : p.getActualTypeArguments()) {
+          if (!isJdkType(argument)) {
+            yield false;
+          }
+        }
+        yield true;
+      }
+      case GenericArrayType a -> isJdkType(a.getGenericComponentType());
+      case WildcardType w -> allJdk(w.getUpperBounds()) && allJdk(w.getLowerBounds());
+      // A type variable references its declaring class, possibly the function's: never a key of a shared cache.
+      case TypeVariable<?> v -> false;
+      default -> false;
+    };
+  }
+
+  /** Returns whether {@code value} and everything it contains (as far as Jackson will look) are JDK objects. */
+  static boolean isJdkValue(Object value) {
+    return isJdkValue(value, new int[] {SCAN_BUDGET});
+  }
+
+  private static boolean isJdkValue(Object value, int[] budget) {
+    if (value == null) {
+      return true;
+    }
+    if (--budget[0] < 0 || !isJdkClass(value.getClass())) {
+      return false;
+    }
+    switch (value) {
+      case Map<?, ?> map -> {
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+          if (!isJdkValue(e.getKey(), budget) || !isJdkValue(e.getValue(), budget)) {
+            return false;
+          }
+        }
+      }
+      case Collection<?> collection -> {
+        for (Object element : collection) {
+          if (!isJdkValue(element, budget)) {
+            return false;
+          }
+        }
+      }
+      case Optional<?> optional -> {
+        return isJdkValue(optional.orElse(null), budget);
+      }
+      default -> {
+        if (value.getClass().isArray() && !value.getClass().getComponentType().isPrimitive()) {
+          int length = Array.getLength(value);
+          for (int i = 0; i < length; i++) {
+            if (!isJdkValue(Array.get(value, i), budget)) {
+              return false;
+            }
+          }
+        }
+      }
+    }
+    return true;
+  }
+
+  private static boolean allJdk(Type[] types) {
+    for (Type t : types) {
+      if (!isJdkType(t)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isJdkClass(Class<?> c) {
+    ClassLoader loader = c.getClassLoader();
+    return loader == null || loader == ClassLoader.getPlatformClassLoader();
+  }
+}

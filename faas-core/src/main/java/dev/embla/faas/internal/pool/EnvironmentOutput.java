@@ -1,0 +1,64 @@
+package dev.embla.faas.internal.pool;
+
+import dev.embla.faas.spi.runtime.FunctionOutput;
+import org.slf4j.Logger;
+import org.slf4j.MDC;
+
+/**
+ * Sends a function's own output to its SLF4J logger, tagged in the MDC with the request id of the invocation that is
+ * running in the environment (or none during Init and Shutdown), so that output lands in that invocation's log and
+ * not interleaved with the host's standard streams.
+ */
+public final class EnvironmentOutput implements FunctionOutput {
+
+  /** The MDC key of the current request id, as Lambda's log4j integration names it. */
+  public static final String MDC_REQUEST_ID = "AWSRequestId";
+  /** The MDC key of the function name. */
+  public static final String MDC_FUNCTION = "functionName";
+
+  private final Logger log;
+  private final String functionName;
+  private volatile String requestId;
+
+  /** Creates an output logging to {@code log}. */
+  public EnvironmentOutput(Logger log, String functionName) {
+    this.log = log;
+    this.functionName = functionName;
+  }
+
+  /** Sets the request id of the invocation now running, or null. */
+  public void requestId(String id) {
+    this.requestId = id;
+  }
+
+  @Override
+  public void line(Stream stream, String line) {
+    if (!log.isInfoEnabled()) {
+      return;
+    }
+    String rid = requestId;
+    String previous = MDC.get(MDC_REQUEST_ID);
+    boolean tag = rid != null && !rid.equals(previous);
+    if (tag) {
+      // A line from a thread the function started, or from another engine thread: tag it here.
+      MDC.put(MDC_REQUEST_ID, rid);
+      MDC.put(MDC_FUNCTION, functionName);
+    }
+    try {
+      if (stream == Stream.STDERR) {
+        log.info("{}", line);
+      } else {
+        log.info("{}", line);
+      }
+    } finally {
+      if (tag) {
+        if (previous == null) {
+          MDC.remove(MDC_REQUEST_ID);
+          MDC.remove(MDC_FUNCTION);
+        } else {
+          MDC.put(MDC_REQUEST_ID, previous);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,268 @@
+package dev.embla.faas.internal.pool;
+
+import dev.embla.faas.Ticker;
+import dev.embla.faas.spi.runtime.EnvironmentContext;
+import dev.embla.faas.spi.runtime.ExecutionEnvironment;
+import dev.embla.faas.spi.runtime.FunctionOutput;
+import dev.embla.faas.spi.runtime.PreparedFunction;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The execution environments of one function revision. An invocation takes the most recently used idle environment
+ * ({@link #acquire()}) or, when there is none, creates one ({@link #create()}); afterwards it gives it back
+ * ({@link #release}). Idle environments past the keep-alive are shut down by {@link #evictIdle}.
+ *
+ * <p>Concurrency: the idle set is a lock-free deque used as a stack (push and pop at the head, so the warmest
+ * environment is reused first and the coldest ages out at the tail). An environment is in the idle set or owned by
+ * exactly one invocation, never both: {@code pollFirst} and {@code remove} both unlink a node atomically, so an
+ * acquiring thread and the evicting thread cannot both win the same environment. After {@link #retire()} no
+ * environment goes back to the idle set; a release shuts it down instead.
+ */
+public final class EnvironmentPool {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EnvironmentPool.class);
+  private static final AtomicLong IDS = new AtomicLong();
+
+  private final String functionName;
+  private final PreparedFunction prepared;
+  private final Ticker ticker;
+  private final Path tmpRoot;
+  private final Logger functionLog;
+  private final Watchdog watchdog;
+  private final Executor shutdownExecutor;
+  private final Duration shutdownBound;
+
+  private final ConcurrentLinkedDeque<PooledEnvironment> idle = new ConcurrentLinkedDeque<>();
+  private final Set<PooledEnvironment> all = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger busy = new AtomicInteger();
+  private final String arnPrefix;
+  private volatile boolean retired;
+
+  /**
+   * Creates a pool.
+   *
+   * @param functionName the function's name, for logs
+   * @param prepared the runtime's preparation of the revision
+   * @param ticker the engine's time source
+   * @param tmpRoot where environments' private {@code /tmp} directories are made
+   * @param functionLog the function's logger
+   * @param watchdog the engine's deadline watchdog
+   * @param shutdownExecutor where Shutdown phases run, so that a slow hook does not hold up the caller
+   * @param shutdownBound how long a function's shutdown hooks may run
+   */
+  public EnvironmentPool(String functionName, PreparedFunction prepared, Ticker ticker, Path tmpRoot,
+      Logger functionLog, Watchdog watchdog, Executor shutdownExecutor, Duration shutdownBound) {
+    this.functionName = functionName;
+    this.prepared = prepared;
+    this.ticker = ticker;
+    this.tmpRoot = tmpRoot;
+    this.functionLog = functionLog;
+    this.watchdog = watchdog;
+    this.shutdownExecutor = shutdownExecutor;
+    this.shutdownBound = shutdownBound;
+    this.arnPrefix = "arn:embla:lambda:local:000000000000:function:" + functionName;
+  }
+
+  /** Returns the most recently used idle environment, now owned by the caller, or null if none is idle. */
+  public PooledEnvironment acquire() {
+    PooledEnvironment env = idle.pollFirst();
+    if (env != null) {
+      busy.incrementAndGet();
+    }
+    return env;
+  }
+
+  /**
+   * Creates a new, uninitialised environment owned by the caller; the caller runs its Init.
+   */
+  public PooledEnvironment create() {
+    String id = Long.toString(IDS.incrementAndGet(), 36);
+    EnvironmentOutput output = new EnvironmentOutput(functionLog, functionName);
+    LazyContext context = new LazyContext(id, tmpRoot, output);
+    ExecutionEnvironment delegate = prepared.newEnvironment(context);
+    PooledEnvironment env = new PooledEnvironment(id, delegate, output, this, ticker.read());
+    busy.incrementAndGet();
+    all.add(env);
+    watchdog.register(env);
+    return env;
+  }
+
+  /**
+   * Gives an environment back after an invocation: to the idle set if it is healthy and the pool is live, otherwise
+   * to Shutdown.
+   */
+  public void release(PooledEnvironment env) {
+    busy.decrementAndGet();
+    if (env.broken || !env.initialized || retired) {
+      destroy(env);
+      return;
+    }
+    env.lastUsedNanos = ticker.read();
+    idle.offerFirst(env);
+    if (retired && idle.remove(env)) {
+      destroy(env); // retired between the check and the push
+    }
+  }
+
+  /**
+   * Shuts down idle environments unused for at least {@code keepAliveNanos}.
+   *
+   * @return how many were shut down
+   */
+  public int evictIdle(long keepAliveNanos) {
+    long now = ticker.read();
+    int evicted = 0;
+    Iterator<PooledEnvironment> it = idle.descendingIterator();
+    List<PooledEnvironment> expired = new ArrayList<>();
+    while (it.hasNext()) {
+      PooledEnvironment env = it.next();
+      if (now - env.lastUsedNanos >= keepAliveNanos) {
+        expired.add(env);
+      }
+    }
+    for (PooledEnvironment env : expired) {
+      if (idle.remove(env)) { // lost races to an acquiring invocation are fine: that one is warm again
+        destroy(env);
+        evicted++;
+      }
+    }
+    return evicted;
+  }
+
+  /** Stops handing out environments: idle ones shut down now, busy ones when released. */
+  public void retire() {
+    retired = true;
+    PooledEnvironment env;
+    while ((env = idle.pollFirst()) != null) {
+      destroy(env);
+    }
+  }
+
+  /** Returns whether the pool is retired. */
+  public boolean retired() {
+    return retired;
+  }
+
+  /** Returns how many environments are idle. */
+  public int idleCount() {
+    return idle.size();
+  }
+
+  /** Returns how many environments are owned by invocations. */
+  public int busyCount() {
+    return busy.get();
+  }
+
+  /** Returns how many environments exist (idle, busy, or shutting down). */
+  public int size() {
+    return all.size();
+  }
+
+  /** Returns the function's name. */
+  public String functionName() {
+    return functionName;
+  }
+
+  /** Returns the function's logger, where START, END and REPORT lines and the function's output go. */
+  public Logger functionLog() {
+    return functionLog;
+  }
+
+  /** Returns the function's ARN without a qualifier. */
+  public String arnPrefix() {
+    return arnPrefix;
+  }
+
+  /** Cancels every environment running a phase now; for engine close after the grace period. */
+  public int cancelRunning() {
+    int n = 0;
+    for (PooledEnvironment env : all) {
+      if (env.expireNow()) {
+        watchdog.cancel(env);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Shuts an environment down on the shutdown executor. */
+  void destroy(PooledEnvironment env) {
+    env.broken = true;
+    watchdog.unregister(env);
+    shutdownExecutor.execute(() -> {
+      try {
+        env.delegate().shutdown(shutdownBound);
+      } catch (RuntimeException | Error e) {
+        LOG.warn("function {}: shutdown of environment {} failed", functionName, env.id(), e);
+      } finally {
+        all.remove(env);
+        deleteTmp(env.id());
+        if (retired && all.isEmpty()) {
+          prepared.close();
+        }
+      }
+    });
+  }
+
+  private void deleteTmp(String id) {
+    Path dir = tmpRoot.resolve(id);
+    if (Files.exists(dir)) {
+      try {
+        com.google.common.io.MoreFiles.deleteRecursively(dir, com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE);
+      } catch (IOException e) {
+        LOG.debug("could not delete {}", dir, e);
+      }
+    }
+  }
+
+  /** The context given to a runtime; the private {@code /tmp} is made on first use, keeping cold starts cheap. */
+  private static final class LazyContext implements EnvironmentContext {
+    private final String id;
+    private final Path tmpRoot;
+    private final EnvironmentOutput output;
+    private volatile Path tmp;
+
+    LazyContext(String id, Path tmpRoot, EnvironmentOutput output) {
+      this.id = id;
+      this.tmpRoot = tmpRoot;
+      this.output = output;
+    }
+
+    @Override
+    public String environmentId() {
+      return id;
+    }
+
+    @Override
+    public synchronized Path tmpDirectory() {
+      if (tmp == null) {
+        try {
+          tmp = Files.createDirectories(tmpRoot.resolve(id));
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot create /tmp of environment " + id, e);
+        }
+      }
+      return tmp;
+    }
+
+    @Override
+    public FunctionOutput output() {
+      return output;
+    }
+  }
+}

@@ -1,0 +1,160 @@
+package dev.embla.faas.internal.pool;
+
+import dev.embla.faas.spi.runtime.ExecutionEnvironment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One execution environment as the engine tracks it: the runtime's environment, its watchdog slot, and its
+ * bookkeeping. Owned by exactly one invocation while busy; the pool hands it out only from its idle set.
+ *
+ * <p>The watchdog slot ({@link #deadlineNanos}, {@link #state}) is the only part touched by two threads at once: the
+ * invoking thread arms and disarms it, the watchdog thread moves a {@code RUNNING} slot past its deadline to
+ * {@code EXPIRED}. Whoever wins the compare-and-set on {@link #state} decides the outcome, so a call that finishes as
+ * the deadline passes is either a success or a timeout, never both.
+ */
+public final class PooledEnvironment {
+
+  /** Slot states. */
+  public static final int IDLE = 0;
+  /** A phase (Init, Invoke or Shutdown) is running under a deadline. */
+  public static final int RUNNING = 1;
+  /** The deadline passed and the watchdog cancelled the environment. */
+  public static final int EXPIRED = 2;
+
+  private static final VarHandle STATE;
+
+  static {
+    try {
+      STATE = MethodHandles.lookup().findVarHandle(PooledEnvironment.class, "state", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private final String id;
+  private final ExecutionEnvironment delegate;
+  private final EnvironmentOutput output;
+  private final EnvironmentPool pool;
+  final long createdNanos;
+
+  volatile long deadlineNanos;
+  private volatile int state;
+
+  // Written and read only by the thread that owns the environment (the pool hands it to one owner at a time).
+  long lastUsedNanos;
+  boolean initialized;
+  boolean broken;
+  long invocations;
+  long maxAllocatedBytes;
+
+  PooledEnvironment(String id, ExecutionEnvironment delegate, EnvironmentOutput output, EnvironmentPool pool,
+      long nowNanos) {
+    this.id = id;
+    this.delegate = delegate;
+    this.output = output;
+    this.pool = pool;
+    this.createdNanos = nowNanos;
+    this.lastUsedNanos = nowNanos;
+  }
+
+  /** Returns the environment's id. */
+  public String id() {
+    return id;
+  }
+
+  /** Returns the runtime's environment. */
+  public ExecutionEnvironment delegate() {
+    return delegate;
+  }
+
+  /** Returns the sink of the function's output. */
+  public EnvironmentOutput output() {
+    return output;
+  }
+
+  /** Returns the pool this environment belongs to. */
+  public EnvironmentPool pool() {
+    return pool;
+  }
+
+  /** Returns whether Init completed. */
+  public boolean initialized() {
+    return initialized;
+  }
+
+  /** Records that Init completed. */
+  public void markInitialized() {
+    initialized = true;
+  }
+
+  /** Marks the environment as unusable: it is shut down instead of going back to the idle set. */
+  public void markBroken() {
+    broken = true;
+  }
+
+  /** Marks the environment to be shut down after its current invocation, healthy or not. */
+  public void markDiscardAfterUse() {
+    broken = true;
+  }
+
+  /** Returns whether the environment must not be reused. */
+  public boolean broken() {
+    return broken;
+  }
+
+  /** Records one invocation's allocation figure and returns the environment's maximum so far. */
+  public long recordAllocation(long bytes) {
+    invocations++;
+    if (bytes > maxAllocatedBytes) {
+      maxAllocatedBytes = bytes;
+    }
+    return maxAllocatedBytes;
+  }
+
+  /** Arms the watchdog slot: the running phase must end by {@code deadline} (ticker nanos). */
+  public void arm(long deadline) {
+    deadlineNanos = deadline;
+    STATE.setVolatile(this, RUNNING);
+  }
+
+  /**
+   * Disarms the watchdog slot.
+   *
+   * @return true if the phase ended before the watchdog expired it; false if it timed out
+   */
+  public boolean disarm() {
+    if (STATE.compareAndSet(this, RUNNING, IDLE)) {
+      return true;
+    }
+    return (int) STATE.getVolatile(this) == IDLE;
+  }
+
+  /** Called by the watchdog: expires the slot if it is running past {@code now}; returns whether it did. */
+  boolean expireIfDue(long now) {
+    if (state == RUNNING && now - deadlineNanos >= 0 && STATE.compareAndSet(this, RUNNING, EXPIRED)) {
+      broken = true;
+      return true;
+    }
+    return false;
+  }
+
+  /** Expires the slot now, whatever its deadline (engine close); returns whether a phase was running. */
+  boolean expireNow() {
+    if (STATE.compareAndSet(this, RUNNING, EXPIRED)) {
+      broken = true;
+      return true;
+    }
+    return false;
+  }
+
+  /** Returns whether a phase is running under a deadline. */
+  public boolean running() {
+    return state == RUNNING;
+  }
+
+  @Override
+  public String toString() {
+    return "PooledEnvironment{" + id + "}";
+  }
+}

@@ -1,0 +1,376 @@
+package dev.embla.faas.internal.router;
+
+import dev.embla.faas.BatchOptions;
+import dev.embla.faas.EventSourceConnection;
+import dev.embla.faas.spi.source.EventSource;
+import dev.embla.faas.spi.source.InvocationOutcome;
+import dev.embla.faas.spi.source.PullEventSource;
+import dev.embla.faas.spi.source.SourceRecord;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Lambda's event source mapping for one {@link PullEventSource}: a poller that receives a batch, builds one event from
+ * it, invokes the function, then acknowledges the records that succeeded and releases the ones that failed.
+ *
+ * <p>A successful response of the form {@code {"batchItemFailures":[{"itemIdentifier":"<record id>"}]}} is Lambda's
+ * partial batch response: only the named records are released. As in Lambda, an entry whose identifier is missing,
+ * empty or not in the batch fails the whole batch. Any other successful response acknowledges the whole batch (Lambda
+ * needs {@code ReportBatchItemFailures} switched on for this; here it is always on, since a response of that exact
+ * shape is never an accident).
+ *
+ * <p>Waits (the source's long poll, the batching window, the back-off after a source failure) are real time: they are
+ * how long a thread blocks, and a test clock that only moves when advanced would block them forever. Due times that
+ * belong to records (visibility timeouts) are the source's business, on the engine's clock.
+ *
+ * <p>Closing: the poller is interrupted only while it waits on the source, never while the function runs, so a
+ * function is not interrupted by a disconnect. A batch in flight completes and is settled by its outcome; a batch
+ * received when the close came is released unprocessed. Nothing is acknowledged that did not succeed, so records are
+ * never lost. The {@code waiting} flag and the interrupt are guarded by one lock, which makes "interrupt only while
+ * waiting" exact rather than approximate.
+ */
+final class EventSourceMapping implements EventSourceConnection {
+
+  /** The long-poll wait per receive, SQS's maximum; a close interrupts it, so it does not delay shutdown. */
+  static final Duration DEFAULT_RECEIVE_WAIT = Duration.ofSeconds(20);
+
+  private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(5);
+  /** An empty receive faster than this means the source ignored its wait; pause so the poller does not spin. */
+  private static final long MIN_EMPTY_RECEIVE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final byte[] BATCH_ITEM_FAILURES = "batchItemFailures".getBytes(StandardCharsets.UTF_8);
+
+  private final String id;
+  private final PullEventSource source;
+  private final RouterSourceContext context;
+  private final BatchOptions options;
+  private final Duration receiveWait;
+  private final Consumer<EventSourceConnection> onClose;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final Object phaseLock = new Object();
+  private boolean waiting; // guarded by phaseLock
+  private Thread current; // guarded by phaseLock: the thread inside pollOnce or the back-off
+  private volatile Thread poller;
+
+  EventSourceMapping(String id, PullEventSource source, RouterSourceContext context, BatchOptions options,
+      Duration receiveWait, Consumer<EventSourceConnection> onClose) {
+    this.id = Objects.requireNonNull(id, "id");
+    this.source = Objects.requireNonNull(source, "source");
+    this.context = Objects.requireNonNull(context, "context");
+    this.options = Objects.requireNonNull(options, "options");
+    this.receiveWait = Objects.requireNonNull(receiveWait, "receiveWait");
+    this.onClose = Objects.requireNonNull(onClose, "onClose");
+  }
+
+  /** Starts the poller, one virtual thread for this mapping. */
+  void start() {
+    poller = Thread.ofVirtual().name("embla-esm-" + id).start(this::run);
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public EventSource source() {
+    return source;
+  }
+
+  @Override
+  public String functionRef() {
+    return context.functionRef();
+  }
+
+  @Override
+  public long succeeded() {
+    return context.succeeded();
+  }
+
+  @Override
+  public long failed() {
+    return context.failed();
+  }
+
+  /**
+   * Receives one batch, invokes the function with it and settles it: the poller's loop body, callable by tests.
+   *
+   * @return how many records the batch held; 0 when nothing arrived (and nothing was invoked) or the mapping closed
+   * @throws InterruptedException if the calling thread was interrupted by something other than {@link #close()}
+   */
+  int pollOnce() throws InterruptedException {
+    if (!enterWait()) {
+      return 0;
+    }
+    List<SourceRecord> batch;
+    try {
+      batch = receiveBatch();
+    } catch (InterruptedException | RuntimeException e) {
+      if (leaveWait()) {
+        return 0; // interrupted by close, or the source failed as it was closed: either way the mapping is done
+      }
+      throw e;
+    }
+    if (leaveWait()) {
+      // Closed while receiving: the function is not invoked for a connection that is gone.
+      if (!batch.isEmpty()) {
+        release(batch, "event source mapping closed before the batch was invoked");
+      }
+      return 0;
+    }
+    if (batch.isEmpty()) {
+      return 0;
+    }
+    process(batch);
+    return batch.size();
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    synchronized (phaseLock) {
+      if (waiting && current != null) {
+        current.interrupt();
+      }
+    }
+    try {
+      source.close();
+    } catch (RuntimeException e) {
+      context.reportFailure("close failed", e);
+    }
+    context.close();
+    onClose.accept(this);
+  }
+
+  /**
+   * Waits for the poller thread to end, for tests and for the router's close.
+   *
+   * @return true if it ended (or never started) within {@code timeout}
+   */
+  boolean awaitStopped(Duration timeout) throws InterruptedException {
+    Thread t = poller;
+    return t == null || t.join(timeout);
+  }
+
+  /** Returns true while the poller waits on the source (and a close would interrupt it), for tests. */
+  boolean waitingOnSource() {
+    synchronized (phaseLock) {
+      return waiting;
+    }
+  }
+
+  private void run() {
+    long backoffNanos = 0;
+    while (!closed.get()) {
+      try {
+        long started = System.nanoTime();
+        int n = pollOnce();
+        backoffNanos = 0;
+        if (n == 0 && System.nanoTime() - started < MIN_EMPTY_RECEIVE_NANOS && receiveWait.isPositive()) {
+          pause(MIN_EMPTY_RECEIVE_NANOS);
+        }
+      } catch (InterruptedException e) {
+        // Only close interrupts the poller; the loop condition ends it.
+      } catch (RuntimeException e) {
+        // The source's receive failed (a broken connection to a real queue, say). Back off so that a source that
+        // keeps failing is logged at a bounded rate and does not spin the poller.
+        context.reportFailure("receive failed", e);
+        backoffNanos = backoffNanos == 0 ? MIN_BACKOFF_NANOS : Math.min(MAX_BACKOFF_NANOS, backoffNanos * 2);
+        try {
+          pause(backoffNanos);
+        } catch (InterruptedException ie) {
+          // closing
+        }
+      }
+    }
+  }
+
+  private void pause(long nanos) throws InterruptedException {
+    if (!enterWait()) {
+      return;
+    }
+    try {
+      TimeUnit.NANOSECONDS.sleep(nanos);
+    } finally {
+      leaveWait();
+    }
+  }
+
+  /** Marks the calling thread as waiting on the source, so that close may interrupt it; false if closed. */
+  private boolean enterWait() {
+    synchronized (phaseLock) {
+      if (closed.get()) {
+        return false;
+      }
+      waiting = true;
+      current = Thread.currentThread();
+      return true;
+    }
+  }
+
+  /** Returns true if the mapping was closed meanwhile; clears the interrupt that close may have sent. */
+  private boolean leaveWait() {
+    synchronized (phaseLock) {
+      waiting = false;
+      current = null;
+      if (closed.get()) {
+        Thread.interrupted();
+        return true;
+      }
+      return false;
+    }
+  }
+
+  private List<SourceRecord> receiveBatch() throws InterruptedException {
+    int batchSize = options.batchSize();
+    List<SourceRecord> batch = new ArrayList<>(source.receive(batchSize, receiveWait));
+    if (batch.isEmpty() || options.maxBatchingWindow().isZero() || batch.size() >= batchSize) {
+      return batch;
+    }
+    // The window starts with the first record, as in Lambda: an idle queue costs no invocations.
+    long deadline = System.nanoTime() + options.maxBatchingWindow().toNanos();
+    try {
+      while (batch.size() < batchSize) {
+        long remaining = deadline - System.nanoTime();
+        if (remaining <= 0) {
+          break;
+        }
+        batch.addAll(source.receive(batchSize - batch.size(), Duration.ofNanos(remaining)));
+      }
+    } catch (InterruptedException | RuntimeException e) {
+      // Records already in hand are given back at once rather than left to time out unnoticed.
+      release(batch, "batch not completed: " + e);
+      throw e;
+    }
+    return batch;
+  }
+
+  private void process(List<SourceRecord> batch) {
+    byte[] event;
+    try {
+      event = source.toEvent(batch);
+    } catch (RuntimeException e) {
+      context.reportFailure("could not build the event for a batch of " + batch.size() + " records", e);
+      release(batch, "event could not be built: " + e);
+      return;
+    }
+    InvocationOutcome outcome = context.invoke(event);
+    if (!outcome.succeeded()) {
+      release(batch, "invocation " + outcome.requestId() + " failed: "
+          + (outcome.errorType() == null ? "function error" : outcome.errorType()));
+      return;
+    }
+    Set<String> failedIds = batchItemFailures(outcome, batch);
+    if (failedIds.isEmpty()) {
+      acknowledge(batch);
+      return;
+    }
+    List<SourceRecord> ok = new ArrayList<>(batch.size());
+    List<SourceRecord> failed = new ArrayList<>(failedIds.size());
+    for (SourceRecord r : batch) {
+      (failedIds.contains(r.id()) ? failed : ok).add(r);
+    }
+    if (!ok.isEmpty()) {
+      acknowledge(ok);
+    }
+    release(failed, "reported in batchItemFailures by invocation " + outcome.requestId());
+  }
+
+  /** Returns the ids of the records the function reported as failed; every id when the report is invalid. */
+  private Set<String> batchItemFailures(InvocationOutcome outcome, List<SourceRecord> batch) {
+    byte[] payload = outcome.payload();
+    // Most responses are not partial batch responses; skip parsing those.
+    if (!contains(payload, BATCH_ITEM_FAILURES)) {
+      return Set.of();
+    }
+    JsonNode root;
+    try {
+      root = JSON.readTree(payload);
+    } catch (JacksonException e) {
+      return Set.of();
+    }
+    if (root == null || !root.isObject()) {
+      return Set.of();
+    }
+    JsonNode failures = root.get("batchItemFailures");
+    if (failures == null || failures.isNull()) {
+      return Set.of();
+    }
+    Set<String> all = new HashSet<>();
+    for (SourceRecord r : batch) {
+      all.add(r.id());
+    }
+    if (!failures.isArray()) {
+      return invalidReport(outcome, all, "batchItemFailures is not an array");
+    }
+    Set<String> ids = new HashSet<>();
+    for (JsonNode item : failures.values()) {
+      JsonNode idNode = item.get("itemIdentifier");
+      String itemId = idNode == null || !idNode.isString() ? null : idNode.stringValue();
+      if (itemId == null || itemId.isEmpty()) {
+        return invalidReport(outcome, all, "an entry of batchItemFailures has no itemIdentifier");
+      }
+      if (!all.contains(itemId)) {
+        return invalidReport(outcome, all, "itemIdentifier " + itemId + " is not in the batch");
+      }
+      ids.add(itemId);
+    }
+    return ids;
+  }
+
+  private Set<String> invalidReport(InvocationOutcome outcome, Set<String> all, String what) {
+    context.reportFailure("invalid partial batch response from invocation " + outcome.requestId() + ": " + what
+        + "; the whole batch is released", null);
+    return all;
+  }
+
+  private void acknowledge(List<SourceRecord> records) {
+    try {
+      source.acknowledge(records);
+    } catch (RuntimeException e) {
+      // The function succeeded but the source could not record it; the records will be delivered again.
+      context.reportFailure("acknowledge of " + records.size() + " records failed", e);
+    }
+  }
+
+  private void release(List<SourceRecord> records, String reason) {
+    try {
+      source.release(records, reason);
+    } catch (RuntimeException e) {
+      context.reportFailure("release of " + records.size() + " records failed", e);
+    }
+  }
+
+  private static boolean contains(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i <= haystack.length - needle.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
+  @Override
+  public String toString() {
+    return "EventSourceConnection{id=" + id + ", source=" + source.describe() + ", function=" + functionRef()
+        + ", batchSize=" + options.batchSize() + "}";
+  }
+}

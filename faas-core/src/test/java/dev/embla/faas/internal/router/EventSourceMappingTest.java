@@ -1,0 +1,349 @@
+package dev.embla.faas.internal.router;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.embla.faas.BatchOptions;
+import dev.embla.faas.FunctionNotFoundException;
+import dev.embla.faas.internal.source.queue.LocalQueue;
+import dev.embla.faas.spi.source.PullEventSource;
+import dev.embla.faas.spi.source.SourceRecord;
+import dev.embla.faas.testing.Await;
+import dev.embla.faas.testing.FakeTicker;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+class EventSourceMappingTest {
+
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final Duration VISIBILITY = Duration.ofSeconds(30);
+
+  private final FakeTicker clock = new FakeTicker();
+  private final FakeInvoker invoker = new FakeInvoker();
+  private final TimerService timers = new TimerService(clock, Runnable::run);
+  private final LocalQueue queue = new LocalQueue("orders", VISIBILITY, 1_000);
+  private final List<EventSourceMapping> started = new ArrayList<>();
+
+  @AfterEach
+  void closeMappings() {
+    started.forEach(EventSourceMapping::close);
+  }
+
+  /** A mapping with no poller thread, polled by the test; receives do not wait. */
+  private EventSourceMapping mapping(PullEventSource source, BatchOptions options) {
+    return mapping(source, options, Duration.ZERO);
+  }
+
+  private EventSourceMapping mapping(PullEventSource source, BatchOptions options, Duration receiveWait) {
+    RouterSourceContext context = new RouterSourceContext("handler", source.describe(), clock, timers, invoker);
+    source.start(context);
+    EventSourceMapping m = new EventSourceMapping("esm-1", source, context, options, receiveWait, c -> {});
+    started.add(m);
+    return m;
+  }
+
+  private static JsonNode records(FakeInvoker.Call call) {
+    return JSON.readTree(call.payload()).get("Records");
+  }
+
+  @Test
+  void pollOnce_emptyQueue_doesNotInvoke() throws Exception {
+    EventSourceMapping m = mapping(queue, BatchOptions.defaults());
+    assertThat(m.pollOnce()).isZero();
+    assertThat(invoker.count()).isZero();
+    assertThat(m.succeeded() + m.failed()).isZero();
+  }
+
+  @Test
+  void pollOnce_honoursBatchSize() throws Exception {
+    for (int i = 0; i < 25; i++) {
+      queue.send("{\"n\":" + i + "}");
+    }
+    EventSourceMapping m = mapping(queue, new BatchOptions(10, Duration.ZERO));
+    assertThat(m.pollOnce()).isEqualTo(10);
+    assertThat(records(invoker.calls().getFirst())).hasSize(10);
+    assertThat(queue.approximateNumberOfMessages()).isEqualTo(15);
+
+    assertThat(m.pollOnce()).isEqualTo(10);
+    assertThat(m.pollOnce()).isEqualTo(5);
+    assertThat(m.pollOnce()).isZero();
+    assertThat(invoker.count()).isEqualTo(3);
+  }
+
+  @Test
+  void pollOnce_success_deletesBatchAndCountsSuccess() throws Exception {
+    queue.send("a");
+    queue.send("b");
+    EventSourceMapping m = mapping(queue, BatchOptions.defaults());
+    m.pollOnce();
+    assertThat(invoker.calls()).singleElement().extracting(FakeInvoker.Call::functionRef).isEqualTo("handler");
+    assertThat(queue.approximateNumberOfMessages()).isZero();
+    assertThat(queue.approximateNumberOfMessagesNotVisible()).isZero();
+    clock.advance(VISIBILITY.multipliedBy(10));
+    assertThat(queue.approximateNumberOfMessages()).isZero();
+    assertThat(m.succeeded()).isEqualTo(1);
+    assertThat(m.failed()).isZero();
+  }
+
+  @Test
+  void pollOnce_functionError_redeliversOnlyAfterVisibilityTimeout() throws Exception {
+    queue.send("poison");
+    invoker.answer((ref, payload) -> FakeInvoker.failure("java.lang.IllegalStateException", "bad order"));
+    EventSourceMapping m = mapping(queue, BatchOptions.defaults());
+
+    assertThat(m.pollOnce()).isEqualTo(1);
+    assertThat(m.failed()).isEqualTo(1);
+    // Not deleted, and not back yet: SQS returns a failed message after its visibility timeout, not at once.
+    assertThat(queue.approximateNumberOfMessagesNotVisible()).isEqualTo(1);
+    assertThat(m.pollOnce()).isZero();
+    clock.advance(VISIBILITY.minusSeconds(1));
+    assertThat(m.pollOnce()).isZero();
+    assertThat(invoker.count()).isEqualTo(1);
+
+    clock.advance(Duration.ofSeconds(1));
+    invoker.answer((ref, payload) -> FakeInvoker.success("null"));
+    assertThat(m.pollOnce()).isEqualTo(1);
+    JsonNode record = records(invoker.calls().get(1)).get(0);
+    assertThat(record.get("body").stringValue()).isEqualTo("poison");
+    assertThat(record.get("attributes").get("ApproximateReceiveCount").stringValue()).isEqualTo("2");
+    assertThat(queue.approximateNumberOfMessages() + queue.approximateNumberOfMessagesNotVisible()).isZero();
+  }
+
+  @Test
+  void pollOnce_invokerThrows_countsFailureAndKeepsMessages() throws Exception {
+    queue.send("x");
+    invoker.answer((ref, payload) -> {
+      throw new FunctionNotFoundException("function not found: handler");
+    });
+    EventSourceMapping m = mapping(queue, BatchOptions.defaults());
+    assertThat(m.pollOnce()).isEqualTo(1);
+    assertThat(m.failed()).isEqualTo(1);
+    assertThat(queue.approximateNumberOfMessagesNotVisible()).isEqualTo(1);
+    clock.advance(VISIBILITY);
+    assertThat(queue.approximateNumberOfMessages()).isEqualTo(1);
+  }
+
+  @Test
+  void pollOnce_partialBatchFailure_releasesOnlyReportedRecords() throws Exception {
+    String keep = queue.send("ok-1");
+    String bad = queue.send("bad");
+    queue.send("ok-2");
+    invoker.answer((ref, payload) -> FakeInvoker.success(
+        "{\"batchItemFailures\":[{\"itemIdentifier\":\"" + bad + "\"}]}"));
+    EventSourceMapping m = mapping(queue, BatchOptions.defaults());
+
+    assertThat(m.pollOnce()).isEqualTo(3);
+    assertThat(m.succeeded()).isEqualTo(1);
+    assertThat(queue.approximateNumberOfMessagesNotVisible()).as("only the reported record is left").isEqualTo(1);
+    clock.advance(VISIBILITY);
+    invoker.answer((ref, payload) -> FakeInvoker.success("{}"));
+    assertThat(m.pollOnce()).isEqualTo(1);
+    JsonNode redelivered = records(invoker.calls().get(1));
+    assertThat(redelivered).hasSize(1);
+    assertThat(redelivered.get(0).get("messageId").stringValue()).isEqualTo(bad).isNotEqualTo(keep);
+  }
+
+  @Test
+  void pollOnce_partialBatchResponseNamingUnknownRecord_releasesWholeBatch() throws Exception {
+    queue.send("a");
+    queue.send("b");
+    invoker.answer((ref, payload) -> FakeInvoker.success(
+        "{\"batchItemFailures\":[{\"itemIdentifier\":\"no-such-id\"}]}"));
+    EventSourceMapping m = mapping(queue, BatchOptions.defaults());
+    m.pollOnce();
+    assertThat(queue.approximateNumberOfMessagesNotVisible()).isEqualTo(2);
+  }
+
+  @Test
+  void pollOnce_emptyBatchItemFailures_acknowledgesWholeBatch() throws Exception {
+    queue.send("a");
+    invoker.answer((ref, payload) -> FakeInvoker.success("{\"batchItemFailures\":[]}"));
+    EventSourceMapping m = mapping(queue, BatchOptions.defaults());
+    m.pollOnce();
+    assertThat(queue.approximateNumberOfMessagesNotVisible()).isZero();
+  }
+
+  @Test
+  void pollOnce_batchingWindow_returnsAtOnceWhenBatchIsFull() throws Exception {
+    queue.send("a");
+    queue.send("b");
+    queue.send("c");
+    EventSourceMapping m = mapping(queue, new BatchOptions(3, Duration.ofSeconds(300)));
+    long start = System.nanoTime();
+    assertThat(m.pollOnce()).isEqualTo(3);
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void pollOnce_batchingWindow_accumulatesRecordsSentDuringTheWindow() throws Exception {
+    queue.send("first");
+    EventSourceMapping m = mapping(queue, new BatchOptions(2, Duration.ofSeconds(60)));
+    CompletableFuture<Integer> polled = CompletableFuture.supplyAsync(() -> {
+      try {
+        return m.pollOnce();
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    Await.until("first record received", () -> queue.approximateNumberOfMessagesNotVisible() == 1);
+    assertThat(polled).isNotDone();
+    queue.send("second");
+    assertThat(polled.get(10, TimeUnit.SECONDS)).isEqualTo(2);
+    assertThat(records(invoker.calls().getFirst())).hasSize(2);
+  }
+
+  @Test
+  void pollOnce_batchingWindowElapses_invokesWithPartialBatch() throws Exception {
+    queue.send("alone");
+    EventSourceMapping m = mapping(queue, new BatchOptions(10, Duration.ofMillis(50)));
+    long start = System.nanoTime();
+    assertThat(m.pollOnce()).isEqualTo(1);
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(50)).isLessThan(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void pollOnce_toEventThrows_releasesBatchWithoutInvoking() throws Exception {
+    FlakySource source = new FlakySource();
+    source.failToEvent = true;
+    EventSourceMapping m = mapping(source, BatchOptions.defaults());
+    assertThat(m.pollOnce()).isEqualTo(1);
+    assertThat(invoker.count()).isZero();
+    assertThat(source.released).hasSize(1);
+    assertThat(source.acknowledged).isEmpty();
+  }
+
+  @Test
+  void poller_survivesReceiveFailureAndInvokerException() {
+    FlakySource source = new FlakySource();
+    source.failReceives.set(1);
+    AtomicInteger calls = new AtomicInteger();
+    invoker.answer((ref, payload) -> {
+      if (calls.incrementAndGet() == 1) {
+        throw new IllegalStateException("engine bug");
+      }
+      return FakeInvoker.success("null");
+    });
+    EventSourceMapping m = mapping(source, BatchOptions.defaults(), Duration.ofMillis(5));
+    m.start();
+    Await.until("second invocation succeeds", () -> m.succeeded() >= 1);
+    assertThat(m.failed()).isEqualTo(1);
+    assertThat(source.released).hasSize(1);
+    assertThat(source.acknowledged).isNotEmpty();
+  }
+
+  @Test
+  void close_whileWaitingOnSource_stopsPollerPromptly() throws Exception {
+    EventSourceMapping m = mapping(queue, BatchOptions.defaults(), Duration.ofSeconds(20));
+    m.start();
+    Await.until("poller waits on the queue", m::waitingOnSource);
+    long start = System.nanoTime();
+    m.close();
+    assertThat(m.awaitStopped(Duration.ofSeconds(2))).isTrue();
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+    queue.send("after close");
+    assertThat(queue.approximateNumberOfMessages()).as("nothing polls a closed mapping").isEqualTo(1);
+  }
+
+  @Test
+  void close_midFlight_keepsUnacknowledgedMessages() throws Exception {
+    queue.send("one");
+    queue.send("two");
+    CountDownLatch inFunction = new CountDownLatch(1);
+    CountDownLatch finish = new CountDownLatch(1);
+    invoker.answer((ref, payload) -> {
+      inFunction.countDown();
+      finish.await();
+      return FakeInvoker.failure("Crash", "failed after the disconnect");
+    });
+    EventSourceMapping m = mapping(queue, new BatchOptions(1, Duration.ZERO), Duration.ofSeconds(20));
+    m.start();
+    assertThat(inFunction.await(10, TimeUnit.SECONDS)).isTrue();
+
+    m.close();
+    finish.countDown();
+    assertThat(m.awaitStopped(Duration.ofSeconds(10))).isTrue();
+
+    assertThat(invoker.count()).as("no batch is received after close").isEqualTo(1);
+    assertThat(queue.approximateNumberOfMessages()).as("the second message was never taken").isEqualTo(1);
+    assertThat(queue.approximateNumberOfMessagesNotVisible()).as("the failed one is kept").isEqualTo(1);
+    clock.advance(VISIBILITY);
+    assertThat(queue.approximateNumberOfMessages()).isEqualTo(2);
+  }
+
+  @Test
+  void close_midFlight_functionThatSucceedsStillHasItsBatchDeleted() throws Exception {
+    queue.send("one");
+    CountDownLatch inFunction = new CountDownLatch(1);
+    CountDownLatch finish = new CountDownLatch(1);
+    invoker.answer((ref, payload) -> {
+      inFunction.countDown();
+      finish.await();
+      return FakeInvoker.success("null");
+    });
+    EventSourceMapping m = mapping(queue, BatchOptions.defaults(), Duration.ofSeconds(20));
+    m.start();
+    assertThat(inFunction.await(10, TimeUnit.SECONDS)).isTrue();
+    m.close();
+    finish.countDown();
+    assertThat(m.awaitStopped(Duration.ofSeconds(10))).isTrue();
+    // The function was not interrupted by the close and did its work: deleting it avoids a duplicate delivery.
+    assertThat(m.succeeded()).isEqualTo(1);
+    assertThat(queue.approximateNumberOfMessages() + queue.approximateNumberOfMessagesNotVisible()).isZero();
+  }
+
+  /** A pull source with one record, whose failures a test switches on. */
+  private static final class FlakySource implements PullEventSource {
+    final AtomicInteger failReceives = new AtomicInteger();
+    volatile boolean failToEvent;
+    final List<SourceRecord> released = new CopyOnWriteArrayList<>();
+    final List<SourceRecord> acknowledged = new CopyOnWriteArrayList<>();
+    private final AtomicInteger sequence = new AtomicInteger();
+
+    @Override
+    public String describe() {
+      return "flaky";
+    }
+
+    @Override
+    public List<SourceRecord> receive(int maxRecords, Duration maxWait) throws InterruptedException {
+      if (failReceives.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        throw new IllegalStateException("connection reset");
+      }
+      if (!acknowledged.isEmpty()) {
+        Thread.sleep(maxWait); // drained: behave like a long poll
+        return List.of();
+      }
+      return List.of(new SourceRecord("r" + sequence.incrementAndGet(), "{}".getBytes(StandardCharsets.UTF_8),
+          java.util.Map.of(), java.time.Instant.EPOCH));
+    }
+
+    @Override
+    public byte[] toEvent(List<SourceRecord> batch) {
+      if (failToEvent) {
+        throw new IllegalArgumentException("malformed record");
+      }
+      return "{\"Records\":[]}".getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void acknowledge(List<SourceRecord> records) {
+      acknowledged.addAll(records);
+    }
+
+    @Override
+    public void release(List<SourceRecord> records, String reason) {
+      released.addAll(records);
+    }
+  }
+}

@@ -1,0 +1,146 @@
+package dev.embla.faas.testing;
+
+import dev.embla.faas.spi.Context;
+import dev.embla.faas.spi.runtime.EnvironmentContext;
+import dev.embla.faas.spi.runtime.ExecutionEnvironment;
+import dev.embla.faas.spi.runtime.FunctionDefinition;
+import dev.embla.faas.spi.runtime.FunctionFailure;
+import dev.embla.faas.spi.runtime.FunctionOutput;
+import dev.embla.faas.spi.runtime.PreparedFunction;
+import dev.embla.faas.spi.runtime.RuntimeProvider;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A runtime whose behaviour is chosen by the handler string, for testing the engine (pool, invoker, watchdog)
+ * without a real language runtime. Handlers: {@code echo}, {@code throw}, {@code initfail}, {@code spin} (runs until
+ * cancelled), {@code block} (waits on {@link #gate}), {@code badpayload}, {@code exit}, {@code broken} (throws a
+ * non-function exception), {@code print}.
+ */
+public final class FakeRuntime implements RuntimeProvider {
+
+  /** Every environment created, in order. */
+  public final ConcurrentLinkedQueue<FakeEnvironment> environments = new ConcurrentLinkedQueue<>();
+  /** Handlers {@code block} wait here until a test counts it down. */
+  public volatile CountDownLatch gate = new CountDownLatch(0);
+  /** Counts down when a {@code block} handler has started. */
+  public volatile CountDownLatch started = new CountDownLatch(0);
+  /** The most invocations ever seen in one environment at once; must stay at most 1. */
+  public final AtomicInteger maxConcurrentPerEnvironment = new AtomicInteger();
+  /** Versions prepared. */
+  public final AtomicInteger prepared = new AtomicInteger();
+
+  @Override
+  public Set<String> runtimes() {
+    return Set.of("fake");
+  }
+
+  @Override
+  public PreparedFunction prepare(FunctionDefinition definition) {
+    if (definition.handler().equals("missing")) {
+      throw new FunctionFailure(FunctionFailure.Kind.INIT, "Runtime.HandlerNotFound",
+          "no handler named 'missing'", List.of(), null);
+    }
+    prepared.incrementAndGet();
+    return context -> {
+      FakeEnvironment env = new FakeEnvironment(definition, context);
+      environments.add(env);
+      return env;
+    };
+  }
+
+  /** One fake environment, recording its lifecycle. */
+  public final class FakeEnvironment implements ExecutionEnvironment {
+    public final FunctionDefinition definition;
+    public final EnvironmentContext context;
+    public final AtomicInteger inits = new AtomicInteger();
+    public final AtomicInteger invokes = new AtomicInteger();
+    public final AtomicInteger shutdowns = new AtomicInteger();
+    public final AtomicInteger cancels = new AtomicInteger();
+    private final AtomicInteger active = new AtomicInteger();
+    private volatile boolean cancelled;
+
+    FakeEnvironment(FunctionDefinition definition, EnvironmentContext context) {
+      this.definition = definition;
+      this.context = context;
+    }
+
+    @Override
+    public void init() {
+      inits.incrementAndGet();
+      if (definition.handler().equals("initfail")) {
+        throw new FunctionFailure(FunctionFailure.Kind.INIT, "java.lang.IllegalStateException", "init failed",
+            List.of("demo.Init.<clinit>(Init.java:3)"), null);
+      }
+    }
+
+    @Override
+    public byte[] invoke(byte[] payload, Context ctx) {
+      int now = active.incrementAndGet();
+      maxConcurrentPerEnvironment.accumulateAndGet(now, Math::max);
+      invokes.incrementAndGet();
+      try {
+        return run(payload, ctx);
+      } finally {
+        active.decrementAndGet();
+      }
+    }
+
+    private byte[] run(byte[] payload, Context ctx) {
+      switch (definition.handler()) {
+        case "echo":
+          return payload;
+        case "mdc":
+          return ("\"" + org.slf4j.MDC.get("AWSRequestId") + "\"").getBytes(StandardCharsets.UTF_8);
+        case "print":
+          context.output().line(FunctionOutput.Stream.STDOUT, "hello from " + ctx.getAwsRequestId());
+          return payload;
+        case "throw":
+          throw new FunctionFailure(FunctionFailure.Kind.HANDLER, "java.lang.IllegalArgumentException", "bad input",
+              List.of("demo.Fn.handle(Fn.java:7)"), null);
+        case "badpayload":
+          throw new FunctionFailure(FunctionFailure.Kind.BAD_PAYLOAD, "Runtime.UnmarshalError",
+              "cannot map payload to demo.Order", List.of(), null);
+        case "exit":
+          throw new FunctionFailure(FunctionFailure.Kind.EXIT, "java.lang.SecurityException",
+              "System.exit(1) is not allowed in a function", List.of(), null);
+        case "broken":
+          throw new IllegalStateException("runtime bug");
+        case "spin":
+          while (!cancelled) {
+            Thread.onSpinWait();
+          }
+          throw new IllegalStateException("cancelled");
+        case "block":
+          started.countDown();
+          try {
+            if (!gate.await(30, TimeUnit.SECONDS)) {
+              throw new IllegalStateException("gate never opened");
+            }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return payload;
+        default:
+          return ("\"" + definition.handler() + "\"").getBytes(StandardCharsets.UTF_8);
+      }
+    }
+
+    @Override
+    public void cancel() {
+      cancels.incrementAndGet();
+      cancelled = true;
+    }
+
+    @Override
+    public void shutdown(Duration bound) {
+      shutdowns.incrementAndGet();
+    }
+  }
+}
