@@ -7,13 +7,11 @@ module dev.embla.faas.core {
   requires org.slf4j;
   requires com.google.common;
   requires tools.jackson.databind;
-  requires com.github.benmanes.caffeine;
   requires org.objectweb.asm;
   requires org.objectweb.asm.commons;
   requires com.cronutils;
   requires java.management;
   requires jdk.management;
-  requires java.compiler;
 
   exports dev.embla.faas;
 

@@ -1,6 +1,7 @@
 package dev.embla.faas.internal.engine;
 
 import dev.embla.faas.spi.runtime.RuntimeProvider;
+import dev.embla.faas.internal.java.JavaRuntimeProvider;
 import java.util.List;
 
 /** The runtimes every engine has without configuration. */
@@ -9,6 +10,6 @@ final class BuiltInRuntimes {
   private BuiltInRuntimes() {}
 
   static List<RuntimeProvider> all() {
-    return List.of();
+    return List.of(new JavaRuntimeProvider());
   }
 }
