@@ -1,0 +1,79 @@
+package dev.embla.examples.host;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.embla.faas.spi.source.InvocationOutcome;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The demo end to end, on the real {@code hello-function.zip} that the build copied to {@code target/functions}. The
+ * demo runs once; each test checks one outcome a correct engine must produce.
+ */
+class HostAppTest {
+
+  static HostApp.Summary summary;
+  static String narration;
+  static Duration took;
+
+  @BeforeAll
+  static void runDemo() {
+    Path functions = Path.of("target", "functions");
+    assertThat(functions.resolve(HostApp.FUNCTION_ZIP)).as("copied by the build before the tests").isRegularFile();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    long start = System.nanoTime();
+    try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+      summary = HostApp.run(functions, out);
+    }
+    took = Duration.ofNanos(System.nanoTime() - start);
+    narration = bytes.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void firstInvocationIsColdWithInitDuration_secondIsWarm() {
+    assertThat(summary.firstColdStart()).as(narration).isTrue();
+    assertThat(summary.initDuration()).isNotNull();
+    assertThat(summary.secondColdStart()).isFalse();
+  }
+
+  @Test
+  void warmInvocationReusesTheHandlerInstance() {
+    // the handler counts invocations in an instance field: 2 only if the second call reached the same instance
+    assertThat(summary.greetings().get(0)).contains("Hello, Ada!").contains("\"invocation\":1");
+    assertThat(summary.greetings().get(1)).contains("Hello, Grace!").contains("\"invocation\":2");
+  }
+
+  @Test
+  void scheduleFiresOnManualTime() {
+    // rate(1 minute) over 3 minutes: 3 ticks, give or take one at either end depending on where the first falls
+    assertThat(summary.scheduledInvocations()).as(narration).hasSizeBetween(2, 4)
+        .allMatch(InvocationOutcome::succeeded);
+    assertThat(new String(summary.scheduledInvocations().getFirst().payload(), StandardCharsets.UTF_8))
+        .contains("tick at ");
+  }
+
+  @Test
+  void goodOrdersAreDeliveredOnce() {
+    // one message per batch: each good order succeeds once and is deleted, never delivered again
+    assertThat(summary.ordersSucceeded()).as(narration).isEqualTo(3);
+  }
+
+  @Test
+  void poisonOrderIsRedeliveredAfterTheVisibilityTimeout() {
+    assertThat(summary.ordersFailed()).as(narration).isGreaterThanOrEqualTo(2);
+    // never deleted: a failed message stays in the queue (no dead-letter queue is configured)
+    assertThat(summary.messagesLeft()).isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
+  void demoFinishesByItself() {
+    // two visibility timeouts and two cold starts, on a shared 2-core machine
+    assertThat(took).isLessThan(Duration.ofSeconds(25));
+    assertThat(narration).contains("== closing the engine");
+  }
+}
