@@ -30,7 +30,7 @@ import java.util.regex.Pattern;
  */
 record HandlerSpec(
     String className, String methodName, List<String> parameterTypes, List<Arg> arguments, boolean isStatic,
-    Dispatch dispatch) {
+    Dispatch dispatch, Type jdkInputType) {
 
   /** What one handler parameter receives. */
   enum Arg { INPUT, CONTEXT, LAMBDA_CONTEXT, INPUT_STREAM, OUTPUT_STREAM }
@@ -120,8 +120,13 @@ record HandlerSpec(
       }
     }
     List<String> parameterTypes = Arrays.stream(method.getParameterTypes()).map(Class::getName).toList();
+    int input = Arrays.asList(args).indexOf(Arg.INPUT);
+    Type inputType = input < 0 ? null : method.getGenericParameterTypes()[input];
+    // A JDK-only input type (String, Map<String, Object>, ...) is the same Type in every loader, so environments
+    // can skip the reflective method lookup and generic-signature parse at Init.
+    Type jdkInputType = inputType != null && Payloads.isJdkType(inputType) ? inputType : null;
     return new HandlerSpec(className, methodName, parameterTypes, List.of(args), isStatic,
-        dispatch(cls, method, args, usable));
+        dispatch(cls, method, args, usable), jdkInputType);
   }
 
   /**
@@ -130,6 +135,12 @@ record HandlerSpec(
    */
   Bound bind(ClassLoader loader) throws ReflectiveOperationException {
     Class<?> cls = Class.forName(className, true, loader);
+    if (dispatch != Dispatch.REFLECTION && (jdkInputType != null || !arguments.contains(Arg.INPUT))) {
+      // Called through Embla's interface: no Method needed, and the input type is known from prepare.
+      Constructor<?> constructor = cls.getConstructor();
+      constructor.trySetAccessible();
+      return new Bound(null, constructor.newInstance(), arguments.toArray(Arg[]::new), jdkInputType, dispatch);
+    }
     Class<?>[] types = new Class<?>[parameterTypes.size()];
     for (int i = 0; i < types.length; i++) {
       String t = parameterTypes.get(i);

@@ -96,6 +96,7 @@ public final class EnvironmentPool {
     LazyContext context = new LazyContext(id, tmpRoot, output);
     ExecutionEnvironment delegate = prepared.newEnvironment(context);
     PooledEnvironment env = new PooledEnvironment(id, delegate, output, this, ticker.read());
+    env.context = context;
     busy.incrementAndGet();
     all.add(env);
     watchdog.register(env);
@@ -200,33 +201,31 @@ public final class EnvironmentPool {
     return n;
   }
 
-  /** Shuts an environment down on the shutdown executor. */
+  /**
+   * Shuts an environment down: on the shutdown executor, so that a slow hook never holds up the caller, or inline for
+   * an environment made by a cold-start measurement (whose shutdown is then part of what is measured, and does not
+   * compete for the other core while the next measurement runs).
+   */
   void destroy(PooledEnvironment env) {
     env.broken = true;
     watchdog.unregister(env);
-    shutdownExecutor.execute(() -> {
+    Runnable shutdown = () -> {
       try {
         env.delegate().shutdown(shutdownBound);
       } catch (RuntimeException | Error e) {
         LOG.warn("function {}: shutdown of environment {} failed", functionName, env.id(), e);
       } finally {
         all.remove(env);
-        deleteTmp(env.id());
+        ((LazyContext) env.context).deleteTmp();
         if (retired && all.isEmpty()) {
           prepared.close();
         }
       }
-    });
-  }
-
-  private void deleteTmp(String id) {
-    Path dir = tmpRoot.resolve(id);
-    if (Files.exists(dir)) {
-      try {
-        com.google.common.io.MoreFiles.deleteRecursively(dir, com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE);
-      } catch (IOException e) {
-        LOG.debug("could not delete {}", dir, e);
-      }
+    };
+    if (env.shutdownInline) {
+      shutdown.run();
+    } else {
+      shutdownExecutor.execute(shutdown);
     }
   }
 
@@ -263,6 +262,18 @@ public final class EnvironmentPool {
     @Override
     public FunctionOutput output() {
       return output;
+    }
+
+    synchronized void deleteTmp() {
+      if (tmp != null) {
+        try {
+          com.google.common.io.MoreFiles.deleteRecursively(tmp,
+              com.google.common.io.RecursiveDeleteOption.ALLOW_INSECURE);
+        } catch (IOException e) {
+          LOG.debug("could not delete {}", tmp, e);
+        }
+        tmp = null;
+      }
     }
   }
 }

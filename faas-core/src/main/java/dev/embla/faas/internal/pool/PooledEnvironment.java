@@ -38,6 +38,8 @@ public final class PooledEnvironment {
   private final EnvironmentPool pool;
   final long createdNanos;
 
+  Object context; // the pool's EnvironmentContext, to delete its /tmp at shutdown
+  boolean shutdownInline;
   volatile long deadlineNanos;
   private volatile int state;
 
@@ -96,6 +98,7 @@ public final class PooledEnvironment {
   /** Marks the environment to be shut down after its current invocation, healthy or not. */
   public void markDiscardAfterUse() {
     broken = true;
+    shutdownInline = true;
   }
 
   /** Returns whether the environment must not be reused. */
