@@ -69,6 +69,7 @@ public interface FaasEngine extends AutoCloseable {
    * the new configuration; environments created under the old one finish their invocation and are shut down.
    *
    * @throws FunctionNotFoundException if there is no such function
+   * @throws InvalidConfigurationException if the runtime is unknown or the handler does not match the code
    */
   FunctionInfo updateFunctionConfiguration(FunctionConfig config);
 

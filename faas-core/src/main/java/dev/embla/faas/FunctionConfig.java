@@ -250,8 +250,15 @@ public final class FunctionConfig {
 
     /** Replaces all environment variables with {@code variables}. */
     public Builder environment(Map<String, String> variables) {
+      Map<String, String> previous = new LinkedHashMap<>(environment);
       environment.clear();
-      variables.forEach(this::environment);
+      try {
+        variables.forEach(this::environment);
+      } catch (RuntimeException e) {
+        environment.clear();
+        environment.putAll(previous); // all or nothing
+        throw e;
+      }
       return this;
     }
 

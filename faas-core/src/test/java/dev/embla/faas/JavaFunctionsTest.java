@@ -165,6 +165,8 @@ class JavaFunctionsTest {
     assertThat(e.errorMessage()).isEqualTo("Task timed out after 1.00 seconds");
     // The precise figure is a benchmark (docs/BENCHMARKS.md); here a generous bound that a loaded CI machine meets.
     assertThat(elapsed).isBetween(Duration.ofSeconds(1), Duration.ofMillis(1500));
+    // The watchdog noticed the deadline and cancelled within 10 ms of it.
+    assertThat(((LocalEngine) engine).watchdog().lastLatenessNanos()).isBetween(0L, 10_000_000L);
     assertThat(((LocalEngine) engine).poolOf("spin").idleCount()).isZero();
     InvocationResult next = engine.invoke("spin", "1000003");
     assertThat(next.isColdStart()).isTrue();

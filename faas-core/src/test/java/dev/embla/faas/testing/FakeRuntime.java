@@ -96,6 +96,14 @@ public final class FakeRuntime implements RuntimeProvider {
       switch (definition.handler()) {
         case "echo":
           return payload;
+        case "brief": {
+          // Holds the environment for a few microseconds, so overlapping invocations would be seen.
+          long end = System.nanoTime() + 5_000;
+          while (System.nanoTime() < end) {
+            Thread.onSpinWait();
+          }
+          return payload;
+        }
         case "mdc":
           return ("\"" + org.slf4j.MDC.get("AWSRequestId") + "\"").getBytes(StandardCharsets.UTF_8);
         case "print":

@@ -142,16 +142,19 @@ public final class LocalEngine implements FaasEngine {
 
   @Override
   public FunctionInfo getFunction(String functionName) {
+    checkOpen();
     return registry.get(functionName).info();
   }
 
   @Override
   public List<FunctionInfo> listFunctions() {
+    checkOpen();
     return registry.list().stream().map(FunctionVersion::info).toList();
   }
 
   @Override
   public void deleteFunction(String functionName) {
+    checkOpen();
     registry.delete(functionName);
   }
 
@@ -178,7 +181,7 @@ public final class LocalEngine implements FaasEngine {
     }
     EnvironmentPool pool = new EnvironmentPool(config.name(), prepared, settings.ticker(),
         workDirectory.resolve("tmp"), LoggerFactory.getLogger(FUNCTION_LOGGER_PREFIX + config.name()), watchdog,
-        shutdownExecutor, SHUTDOWN_BOUND);
+        shutdownExecutor, SHUTDOWN_BOUND, () -> codeStore.release(code));
     return new FunctionVersion(config, code, definition, pool, settings.clock().instant());
   }
 
@@ -226,14 +229,24 @@ public final class LocalEngine implements FaasEngine {
    * Invokes in a new environment that is discarded afterwards: every call is a cold start. For benchmarks and tests.
    */
   public InvocationResult invokeCold(String functionRef, byte[] payload) {
-    checkOpen();
-    return invoker.invoke(functionRef, payload, true);
+    inFlight.incrementAndGet();
+    try {
+      checkOpen();
+      return invoker.invoke(functionRef, payload, true);
+    } finally {
+      inFlight.decrementAndGet();
+    }
   }
 
   /** Creates and initialises {@code count} idle environments of a function; returns how many initialised. */
   public int prewarm(String functionRef, int count) {
-    checkOpen();
-    return invoker.prewarm(functionRef, count);
+    inFlight.incrementAndGet();
+    try {
+      checkOpen();
+      return invoker.prewarm(functionRef, count);
+    } finally {
+      inFlight.decrementAndGet();
+    }
   }
 
   // ---- event sources ----

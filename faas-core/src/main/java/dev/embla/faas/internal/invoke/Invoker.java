@@ -63,10 +63,10 @@ public final class Invoker {
     PooledEnvironment env = forceCold ? null : version.pool().acquire();
     long initNanos = -1;
     if (env == null) {
-      while (version.pool().retired()) { // an update raced with us: run the new revision
+      // create() refuses once an update or delete retired the revision: run the current one instead.
+      while ((env = version.pool().create()) == null) {
         version = resolve(functionRef);
       }
-      env = version.pool().create();
       if (forceCold) {
         env.markDiscardAfterUse();
       }
@@ -74,25 +74,32 @@ public final class Invoker {
     String requestId = RequestIds.next();
     Logger log = version.pool().functionLog();
     boolean info = log.isInfoEnabled();
-    MDC.put(EnvironmentOutput.MDC_REQUEST_ID, requestId);
-    MDC.put(EnvironmentOutput.MDC_FUNCTION, version.config().name());
+    boolean completed = false;
     try {
       FunctionError initError = null;
       if (!env.initialized()) {
+        // Init output precedes START and carries no request id, as in Lambda.
         long t0 = ticker.read();
         initError = init(version, env, t0);
         initNanos = Math.max(0, ticker.read() - t0);
       }
+      MDC.put(EnvironmentOutput.MDC_REQUEST_ID, requestId);
+      MDC.put(EnvironmentOutput.MDC_FUNCTION, version.config().name());
       if (info) {
         log.info("START RequestId: {} Version: {}", requestId, FunctionVersion.LATEST);
       }
-      if (initError != null) {
-        return finish(version, env, log, info, requestId, null, initError, 0, initNanos, 0);
-      }
-      return runInvoke(version, env, log, info, requestId, payload, functionRef, initNanos);
+      InvocationResult result = initError != null
+          ? finish(version, env, log, info, requestId, null, initError, 0, initNanos, 0)
+          : runInvoke(version, env, log, info, requestId, payload, functionRef, initNanos);
+      completed = true;
+      return result;
     } finally {
       MDC.remove(EnvironmentOutput.MDC_REQUEST_ID);
       MDC.remove(EnvironmentOutput.MDC_FUNCTION);
+      if (!completed) {
+        env.markBroken(); // something outside the function failed (a log appender, say): do not reuse
+      }
+      env.pool().release(env);
     }
   }
 
@@ -105,6 +112,10 @@ public final class Invoker {
       failure = t;
     }
     boolean inTime = env.disarm();
+    if (!inTime && env.stoppedByClose()) {
+      env.markBroken();
+      return closedError();
+    }
     if (!inTime) {
       env.markBroken();
       return new FunctionError(FunctionError.Kind.INIT, "Sandbox.Timedout",
@@ -145,7 +156,10 @@ public final class Invoker {
     long allocated = THREADS.getCurrentThreadAllocatedBytes() - allocatedBefore;
     env.output().requestId(null);
     FunctionError error = null;
-    if (!inTime) {
+    if (!inTime && env.stoppedByClose()) {
+      env.markBroken();
+      error = closedError();
+    } else if (!inTime) {
       env.markBroken();
       error = new FunctionError(FunctionError.Kind.TIMEOUT, "Sandbox.Timedout",
           String.format(Locale.ROOT, "Task timed out after %.2f seconds",
@@ -194,7 +208,6 @@ public final class Invoker {
       }
       log.info("{}", report);
     }
-    env.pool().release(env);
     byte[] payload = error == null ? response : error.toJson().getBytes(StandardCharsets.UTF_8);
     return new InvocationResult(requestId, FunctionVersion.LATEST, payload, error, durationNanos, initNanos,
         memoryUsedMb);
@@ -213,6 +226,9 @@ public final class Invoker {
     try {
       for (int i = 0; i < count; i++) {
         PooledEnvironment env = version.pool().create();
+        if (env == null) {
+          break; // retired meanwhile
+        }
         created.add(env);
         if (init(version, env, ticker.read()) == null) {
           ok++;
@@ -222,6 +238,11 @@ public final class Invoker {
       created.forEach(env -> env.pool().release(env));
     }
     return ok;
+  }
+
+  private static FunctionError closedError() {
+    return new FunctionError(FunctionError.Kind.RUNTIME, "Runtime.EngineClosed",
+        "invocation stopped: the engine closed and its shutdown grace period ran out", List.of());
   }
 
   private FunctionVersion resolve(String functionRef) {

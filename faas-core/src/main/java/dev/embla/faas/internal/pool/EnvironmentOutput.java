@@ -45,11 +45,8 @@ public final class EnvironmentOutput implements FunctionOutput {
       MDC.put(MDC_FUNCTION, functionName);
     }
     try {
-      if (stream == Stream.STDERR) {
-        log.info("{}", line);
-      } else {
-        log.info("{}", line);
-      }
+      // Lambda puts standard output, standard error and the function's logger into one log stream; so do we.
+      log.info("{}", line);
     } finally {
       if (tag) {
         if (previous == null) {

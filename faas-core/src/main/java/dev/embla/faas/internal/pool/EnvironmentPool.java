@@ -47,6 +47,8 @@ public final class EnvironmentPool {
   private final Executor shutdownExecutor;
   private final Duration shutdownBound;
 
+  private final Runnable onDrained;
+  private final java.util.concurrent.atomic.AtomicBoolean drained = new java.util.concurrent.atomic.AtomicBoolean();
   private final ConcurrentLinkedDeque<PooledEnvironment> idle = new ConcurrentLinkedDeque<>();
   private final Set<PooledEnvironment> all = ConcurrentHashMap.newKeySet();
   private final AtomicInteger busy = new AtomicInteger();
@@ -64,9 +66,12 @@ public final class EnvironmentPool {
    * @param watchdog the engine's deadline watchdog
    * @param shutdownExecutor where Shutdown phases run, so that a slow hook does not hold up the caller
    * @param shutdownBound how long a function's shutdown hooks may run
+   * @param onDrained run once, after the pool is retired and its last environment has shut down
    */
   public EnvironmentPool(String functionName, PreparedFunction prepared, Ticker ticker, Path tmpRoot,
-      Logger functionLog, Watchdog watchdog, Executor shutdownExecutor, Duration shutdownBound) {
+      Logger functionLog, Watchdog watchdog, Executor shutdownExecutor, Duration shutdownBound,
+      Runnable onDrained) {
+    this.onDrained = onDrained;
     this.functionName = functionName;
     this.prepared = prepared;
     this.ticker = ticker;
@@ -89,8 +94,13 @@ public final class EnvironmentPool {
 
   /**
    * Creates a new, uninitialised environment owned by the caller; the caller runs its Init.
+   *
+   * @return the environment, or null if the pool is retired (the caller resolves the function again)
    */
   public PooledEnvironment create() {
+    if (retired) {
+      return null;
+    }
     String id = Long.toString(IDS.incrementAndGet(), 36);
     EnvironmentOutput output = new EnvironmentOutput(functionLog, functionName);
     LazyContext context = new LazyContext(id, tmpRoot, output);
@@ -99,6 +109,13 @@ public final class EnvironmentPool {
     env.context = context;
     busy.incrementAndGet();
     all.add(env);
+    if (retired) {
+      // Retired while we were creating: the revision may be draining; never hand out an environment of it.
+      all.remove(env);
+      busy.decrementAndGet();
+      drainIfDone();
+      return null;
+    }
     watchdog.register(env);
     return env;
   }
@@ -151,6 +168,19 @@ public final class EnvironmentPool {
     PooledEnvironment env;
     while ((env = idle.pollFirst()) != null) {
       destroy(env);
+    }
+    drainIfDone();
+  }
+
+  private void drainIfDone() {
+    if (retired && all.isEmpty() && drained.compareAndSet(false, true)) {
+      try {
+        prepared.close();
+      } catch (RuntimeException e) {
+        LOG.warn("function {}: closing a retired revision failed", functionName, e);
+      } finally {
+        onDrained.run();
+      }
     }
   }
 
@@ -217,15 +247,17 @@ public final class EnvironmentPool {
       } finally {
         all.remove(env);
         ((LazyContext) env.context).deleteTmp();
-        if (retired && all.isEmpty()) {
-          prepared.close();
-        }
+        drainIfDone();
       }
     };
     if (env.shutdownInline) {
       shutdown.run();
-    } else {
+      return;
+    }
+    try {
       shutdownExecutor.execute(shutdown);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      shutdown.run(); // the engine is closing: shut down here rather than leave the environment behind
     }
   }
 

@@ -11,22 +11,27 @@ import java.lang.invoke.VarHandle;
  * <p>The watchdog slot ({@link #deadlineNanos}, {@link #state}) is the only part touched by two threads at once: the
  * invoking thread arms and disarms it, the watchdog thread moves a {@code RUNNING} slot past its deadline to
  * {@code EXPIRED}. Whoever wins the compare-and-set on {@link #state} decides the outcome, so a call that finishes as
- * the deadline passes is either a success or a timeout, never both.
+ * the deadline passes is either a success or a timeout, never both. The state carries an arming counter in its high
+ * bits: a watchdog that read one arming's deadline can never expire a later arming of the same environment (the
+ * compare-and-set fails because the counter moved on).
  */
 public final class PooledEnvironment {
 
-  /** Slot states. */
-  public static final int IDLE = 0;
-  /** A phase (Init, Invoke or Shutdown) is running under a deadline. */
-  public static final int RUNNING = 1;
+  /** Slot phases, in the low two bits of the state. */
+  static final long IDLE = 0;
+  /** A phase (Init or Invoke) is running under a deadline. */
+  static final long RUNNING = 1;
   /** The deadline passed and the watchdog cancelled the environment. */
-  public static final int EXPIRED = 2;
+  static final long EXPIRED = 2;
+  /** The engine closed and cancelled the environment after its grace period. */
+  static final long CLOSED = 3;
+  private static final long PHASE = 3;
 
   private static final VarHandle STATE;
 
   static {
     try {
-      STATE = MethodHandles.lookup().findVarHandle(PooledEnvironment.class, "state", int.class);
+      STATE = MethodHandles.lookup().findVarHandle(PooledEnvironment.class, "state", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -41,7 +46,8 @@ public final class PooledEnvironment {
   Object context; // the pool's EnvironmentContext, to delete its /tmp at shutdown
   boolean shutdownInline;
   volatile long deadlineNanos;
-  private volatile int state;
+  private volatile long state;
+  private long armings; // owner thread only
 
   // Written and read only by the thread that owns the environment (the pool hands it to one owner at a time).
   long lastUsedNanos;
@@ -118,42 +124,42 @@ public final class PooledEnvironment {
   /** Arms the watchdog slot: the running phase must end by {@code deadline} (ticker nanos). */
   public void arm(long deadline) {
     deadlineNanos = deadline;
-    STATE.setVolatile(this, RUNNING);
+    STATE.setVolatile(this, (++armings << 2) | RUNNING);
   }
 
   /**
    * Disarms the watchdog slot.
    *
-   * @return true if the phase ended before the watchdog expired it; false if it timed out
+   * @return true if the phase ended before the watchdog or the engine's close cancelled it
    */
   public boolean disarm() {
-    if (STATE.compareAndSet(this, RUNNING, IDLE)) {
-      return true;
-    }
-    return (int) STATE.getVolatile(this) == IDLE;
+    long s = state;
+    return (s & PHASE) == RUNNING && STATE.compareAndSet(this, s, s & ~PHASE);
+  }
+
+  /** Returns whether the engine's close, rather than the deadline, stopped the last phase. */
+  public boolean stoppedByClose() {
+    return (state & PHASE) == CLOSED;
   }
 
   /** Called by the watchdog: expires the slot if it is running past {@code now}; returns whether it did. */
   boolean expireIfDue(long now) {
-    if (state == RUNNING && now - deadlineNanos >= 0 && STATE.compareAndSet(this, RUNNING, EXPIRED)) {
-      broken = true;
-      return true;
+    long s = state;
+    if ((s & PHASE) != RUNNING || now - deadlineNanos < 0) {
+      return false;
     }
-    return false;
+    return STATE.compareAndSet(this, s, (s & ~PHASE) | EXPIRED);
   }
 
-  /** Expires the slot now, whatever its deadline (engine close); returns whether a phase was running. */
+  /** Stops the running phase now, whatever its deadline (engine close); returns whether a phase was running. */
   boolean expireNow() {
-    if (STATE.compareAndSet(this, RUNNING, EXPIRED)) {
-      broken = true;
-      return true;
-    }
-    return false;
+    long s = state;
+    return (s & PHASE) == RUNNING && STATE.compareAndSet(this, s, (s & ~PHASE) | CLOSED);
   }
 
   /** Returns whether a phase is running under a deadline. */
   public boolean running() {
-    return state == RUNNING;
+    return (state & PHASE) == RUNNING;
   }
 
   @Override

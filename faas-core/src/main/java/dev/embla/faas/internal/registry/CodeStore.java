@@ -42,6 +42,8 @@ public final class CodeStore {
 
   static final long RATIO_FLOOR_BYTES = 1024 * 1024;
 
+  // Reference counts of stored packages by SHA-256: one per function revision using it. Guarded by this.
+  private final java.util.Map<String, Integer> references = new java.util.HashMap<>();
   private final Path root;
   private final long maxZippedBytes;
   private final long maxUnzippedBytes;
@@ -64,11 +66,31 @@ public final class CodeStore {
   }
 
   /**
-   * Validates and stores a package.
+   * Validates and stores a package, and takes one reference to it for the caller; give it back with
+   * {@link #release}.
    *
    * @throws InvalidCodeException naming what is wrong with the package
    */
-  public StoredCode store(FunctionCode code) {
+  public synchronized StoredCode store(FunctionCode code) {
+    StoredCode stored = validateAndUnpack(code);
+    references.merge(stored.sha256(), 1, Integer::sum);
+    return stored;
+  }
+
+  /** Takes one more reference to a stored package (a new revision reusing the code). */
+  public synchronized void retain(StoredCode code) {
+    references.merge(code.sha256(), 1, Integer::sum);
+  }
+
+  /** Gives back one reference; the unpacked package is deleted when no revision uses it any more. */
+  public synchronized void release(StoredCode code) {
+    Integer left = references.computeIfPresent(code.sha256(), (k, n) -> n > 1 ? n - 1 : null);
+    if (left == null) {
+      deleteQuietly(code.directory());
+    }
+  }
+
+  private StoredCode validateAndUnpack(FunctionCode code) {
     try {
       return switch (code.kind()) {
         case ZIP_FILE -> storeZipFile(code.path());
@@ -228,6 +250,10 @@ public final class CodeStore {
     MessageDigest digest = newDigest();
     long total = 0;
     for (Path file : files) {
+      if (Files.isSymbolicLink(file) && Files.isDirectory(file)) {
+        throw new InvalidCodeException("code directory entry '" + base.relativize(file)
+            + "' is a link to a directory; copy the directory into the package instead");
+      }
       if (Files.isSymbolicLink(file) && !file.toRealPath().startsWith(base)) {
         throw new InvalidCodeException("code directory entry '" + base.relativize(file)
             + "' is a link that escapes the package root");
@@ -296,11 +322,6 @@ public final class CodeStore {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JDK lacks SHA-256", e);
     }
-  }
-
-  /** Deletes a stored package directory that no version uses any more. */
-  public void delete(StoredCode code) {
-    deleteQuietly(code.directory());
   }
 
   static void deleteQuietly(Path dir) {

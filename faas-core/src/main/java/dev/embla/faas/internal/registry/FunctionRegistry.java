@@ -44,7 +44,12 @@ public final class FunctionRegistry {
       throw conflict(config.name());
     }
     StoredCode stored = codeStore.store(code);
-    FunctionVersion version = factory.create(config, stored);
+    FunctionVersion version;
+    try {
+      version = createOrRelease(config, stored);
+    } catch (CreateFailed f) {
+      throw f.cause;
+    }
     if (functions.putIfAbsent(config.name(), version) != null) {
       retire.accept(version);
       throw conflict(config.name());
@@ -54,13 +59,49 @@ public final class FunctionRegistry {
 
   /** Replaces a function's code. */
   public FunctionVersion updateCode(String name, FunctionCode code) {
+    get(name);
     StoredCode stored = codeStore.store(code);
-    return replace(name, current -> factory.create(current.config(), stored));
+    try {
+      return replace(name, current -> createOrRelease(current.config(), stored));
+    } catch (RuntimeException e) {
+      if (!(e instanceof CreateFailed)) {
+        codeStore.release(stored); // the function vanished meanwhile
+      }
+      throw e instanceof CreateFailed f ? f.cause : e;
+    }
   }
 
   /** Replaces a function's configuration. */
   public FunctionVersion updateConfiguration(FunctionConfig config) {
-    return replace(config.name(), current -> factory.create(config, current.code()));
+    try {
+      return replace(config.name(), current -> {
+        codeStore.retain(current.code());
+        return createOrRelease(config, current.code());
+      });
+    } catch (CreateFailed f) {
+      throw f.cause;
+    }
+  }
+
+  /** Makes a revision; if that fails, gives back the code reference the revision would have owned. */
+  private FunctionVersion createOrRelease(FunctionConfig config, StoredCode stored) {
+    try {
+      return factory.create(config, stored);
+    } catch (RuntimeException e) {
+      codeStore.release(stored);
+      throw new CreateFailed(e);
+    }
+  }
+
+  /** Carries a factory failure out of a map computation, marking that its code reference was given back. */
+  private static final class CreateFailed extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final RuntimeException cause;
+
+    CreateFailed(RuntimeException cause) {
+      super(cause.getMessage(), cause, false, false);
+      this.cause = cause;
+    }
   }
 
   private FunctionVersion replace(String name, java.util.function.Function<FunctionVersion, FunctionVersion> next) {
