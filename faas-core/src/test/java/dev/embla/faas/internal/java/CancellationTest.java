@@ -155,7 +155,9 @@ class CancellationTest {
     long stoppedAt = System.nanoTime();
 
     assertThat(cancelled.await(5, TimeUnit.SECONDS)).isTrue();
-    assertThat(TimeUnit.NANOSECONDS.toMillis(stoppedAt - cancelledAt.get())).isLessThan(10);
+    // Typically well under 1 ms (the deadline driver in faas-benchmarks measures it and fails above 10 ms); the bound
+    // here leaves room for a loaded CI machine descheduling this thread.
+    assertThat(TimeUnit.NANOSECONDS.toMillis(stoppedAt - cancelledAt.get())).isLessThan(100);
     assertThat(Thread.interrupted()).as("interrupt left on the caller's thread").isFalse();
     watchdog.join();
   }
