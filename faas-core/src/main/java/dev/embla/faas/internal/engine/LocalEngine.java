@@ -9,6 +9,7 @@ import dev.embla.faas.FaasEngine;
 import dev.embla.faas.FunctionCode;
 import dev.embla.faas.FunctionConfig;
 import dev.embla.faas.FunctionInfo;
+import dev.embla.faas.FunctionNotFoundException;
 import dev.embla.faas.InvalidConfigurationException;
 import dev.embla.faas.InvocationResult;
 import dev.embla.faas.internal.invoke.Invoker;
@@ -214,14 +215,19 @@ public final class LocalEngine implements FaasEngine {
 
   @Override
   public InvocationResult invoke(String functionRef, byte[] payload) {
-    inFlight.incrementAndGet();
+    // No in-flight counter on the hot path: close() waits on the pools' busy counts, which cover every invocation
+    // from the moment it owns an environment. One that checked 'closed' just before close() began finds its function
+    // gone, and learns why here.
+    if (closed) {
+      throw new EngineClosedException("engine is closed; cannot invoke '" + functionRef + "'");
+    }
     try {
+      return invoker.invoke(functionRef, payload);
+    } catch (FunctionNotFoundException e) {
       if (closed) {
         throw new EngineClosedException("engine is closed; cannot invoke '" + functionRef + "'");
       }
-      return invoker.invoke(functionRef, payload);
-    } finally {
-      inFlight.decrementAndGet();
+      throw e;
     }
   }
 
@@ -304,6 +310,17 @@ public final class LocalEngine implements FaasEngine {
     return Set.copyOf(retiredPools);
   }
 
+  private int busyEnvironments() {
+    int busy = 0;
+    for (FunctionVersion v : registry.list()) {
+      busy += v.pool().busyCount();
+    }
+    for (EnvironmentPool p : retiredPools) {
+      busy += p.busyCount();
+    }
+    return busy;
+  }
+
   private void checkOpen() {
     if (closed) {
       throw new EngineClosedException("engine is closed");
@@ -322,7 +339,7 @@ public final class LocalEngine implements FaasEngine {
     }
     eventSources.close();
     long graceEnd = System.nanoTime() + settings.shutdownGracePeriod().toNanos();
-    while (inFlight.get() > 0 && System.nanoTime() - graceEnd < 0) {
+    while ((inFlight.get() > 0 || busyEnvironments() > 0) && System.nanoTime() - graceEnd < 0) {
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
     }
     List<EnvironmentPool> pools = new ArrayList<>(retiredPools);
