@@ -94,6 +94,7 @@ class ShutdownTest {
             System.getProperties().put("embla.test.ticks", TICKS);
             System.getProperties().put("embla.test.busyThread", busy);
             System.getProperties().put("embla.test.blockedThread", blocked);
+            System.getProperties().put("embla.test.timer", timer);
           }
           public String handle(String s) { return s; }
         }"""), tmp, "demo.Spawner::handle"), new Fixtures.Env(tmp));
@@ -125,7 +126,13 @@ class ShutdownTest {
       assertThat(busy.get()).isEqualTo(busyAfter);
       assertThat(ticks.get()).isEqualTo(ticksAfter);
     } finally {
-      for (String key : new String[] {"busy", "ticks", "busyThread", "blockedThread"}) {
+      // The timer's idle worker is parked inside the JDK and never polls: it would keep the loader, and so the
+      // pending-cancel count other tests wait on, alive for the rest of this JVM.
+      Object timer = System.getProperties().get("embla.test.timer");
+      if (timer instanceof java.util.concurrent.ExecutorService executor) {
+        executor.shutdownNow();
+      }
+      for (String key : new String[] {"busy", "ticks", "busyThread", "blockedThread", "timer"}) {
         System.getProperties().remove("embla.test." + key);
       }
     }
