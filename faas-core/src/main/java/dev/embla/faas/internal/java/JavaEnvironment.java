@@ -188,8 +188,10 @@ public final class JavaEnvironment implements ExecutionEnvironment {
 
   /**
    * Runs the handler's {@link ShutdownHook#onShutdown()} and the function's {@code Runtime} shutdown hooks on this
-   * thread, cancelled after {@code bound}; their exceptions go to the environment's standard error. Then lets go of
-   * the function's loader. A cancelled environment runs no hooks.
+   * thread, cancelled after {@code bound}; their exceptions go to the environment's standard error. Then cancels the
+   * environment for good, so that threads the function started stop at their next preemption poll (those blocked in
+   * {@code sleep}, {@code wait} or a queue's {@code take} with the function's loader as their context loader are
+   * interrupted as well), and lets go of the function's loader. A cancelled environment runs no hooks.
    */
   @Override
   public void shutdown(Duration bound) {
@@ -202,6 +204,12 @@ public final class JavaEnvironment implements ExecutionEnvironment {
         runShutdownHooks(l, bound);
       }
     } finally {
+      // The same path as cancel(): the pending count stays raised until the loader is collected, which it can be
+      // only once the function's threads have ended.
+      if (l.markCancelled()) {
+        SandboxHooks.cancelled(l);
+      }
+      interruptThreadsOf(l);
       synchronized (this) {
         shutdownHooks = null;
         out = null;
@@ -230,6 +238,11 @@ public final class JavaEnvironment implements ExecutionEnvironment {
   boolean isCancelled() {
     FunctionClassLoader l = loader;
     return l != null && l.isCancelled();
+  }
+
+  /** Returns the function's loader, or null once shut down. */
+  FunctionClassLoader loader() {
+    return loader;
   }
 
   Map<String, String> environmentVariables() {
@@ -360,7 +373,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
     if (!(instance instanceof ShutdownHook) && hooks.isEmpty()) {
       return;
     }
-    ScheduledFuture<?> watchdog = Watchdog.SCHEDULER.schedule(this::cancel, bound.toNanos(), TimeUnit.NANOSECONDS);
+    ScheduledFuture<?> deadline = HookDeadline.SCHEDULER.schedule(this::cancel, bound.toNanos(), TimeUnit.NANOSECONDS);
     Thread thread = Thread.currentThread();
     boolean callerInterrupted = enter(l);
     ClassLoader previousLoader = thread.getContextClassLoader();
@@ -387,11 +400,36 @@ public final class JavaEnvironment implements ExecutionEnvironment {
         }
       }
     } finally {
-      watchdog.cancel(false);
+      deadline.cancel(false);
       flushOutput();
       SandboxHooks.CURRENT.set(previous);
       thread.setContextClassLoader(previousLoader);
       leave(thread, callerInterrupted);
+    }
+  }
+
+  /**
+   * Interrupts the live platform threads whose context class loader is {@code l}: the threads the function started
+   * directly or through an executor's default thread factory inherit it. A thread blocked in function code then wakes
+   * and meets a poll. Virtual threads and threads that got another context loader (a JDK pool's worker) are not
+   * found; they stop at their next poll once they run again.
+   */
+  private static void interruptThreadsOf(FunctionClassLoader l) {
+    ThreadGroup root = Thread.currentThread().getThreadGroup();
+    if (root == null) {
+      return; // a terminated thread; cannot happen on the thread running this
+    }
+    while (root.getParent() != null) {
+      root = root.getParent();
+    }
+    Thread[] threads = new Thread[root.activeCount() + 16];
+    int n = root.enumerate(threads, true);
+    Thread self = Thread.currentThread();
+    for (int i = 0; i < n; i++) {
+      Thread t = threads[i];
+      if (t != self && t.getContextClassLoader() == l) {
+        t.interrupt();
+      }
     }
   }
 
@@ -487,13 +525,14 @@ public final class JavaEnvironment implements ExecutionEnvironment {
     }
   }
 
-  // One daemon thread per JVM, started by the first shutdown that has hooks to bound.
-  private static final class Watchdog {
+  // Bounds shutdown hooks (the pool's Watchdog bounds invocations). One daemon thread per JVM, started by the first
+  // shutdown that has hooks to bound.
+  private static final class HookDeadline {
     static final ScheduledExecutorService SCHEDULER = create();
 
     private static ScheduledExecutorService create() {
       ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
-        Thread t = new Thread(r, "embla-java-shutdown-watchdog");
+        Thread t = new Thread(r, "embla-java-shutdown-deadline");
         t.setDaemon(true);
         return t;
       });

@@ -12,7 +12,7 @@ import java.util.Map;
  * and acts for it. Installed once per JVM (per loader of the SPI), on first use, and shared by every engine.
  *
  * <p>Calls whose environment cannot be found (a class of a validation loader, a forged caller) get the safe answer:
- * no environment variables, output dropped, exit refused. Never the host's.
+ * no environment variables, output dropped, exit refused, the platform class loader. Never the host's.
  */
 final class SandboxHooks implements Sandbox.Hooks {
 
@@ -20,6 +20,8 @@ final class SandboxHooks implements Sandbox.Hooks {
   static final ThreadLocal<JavaEnvironment> CURRENT = new ThreadLocal<>();
 
   private static final PrintStream DISCARD = new PrintStream(OutputStream.nullOutputStream());
+
+  private static final ClassLoader PLATFORM = ClassLoader.getPlatformClassLoader();
 
   private SandboxHooks() {}
 
@@ -101,6 +103,39 @@ final class SandboxHooks implements Sandbox.Hooks {
   public boolean removeShutdownHook(Thread hook, Class<?> caller) {
     JavaEnvironment environment = environmentOf(caller);
     return environment != null && environment.removeShutdownHook(hook);
+  }
+
+  @Override
+  public ClassLoader classLoader(ClassLoader loader, Class<?> caller) {
+    return isVisibleToFunctions(loader) ? loader : systemClassLoader(caller);
+  }
+
+  @Override
+  public ClassLoader systemClassLoader(Class<?> caller) {
+    if (caller != null && caller.getClassLoader() instanceof FunctionClassLoader loader) {
+      return loader;
+    }
+    JavaEnvironment current = CURRENT.get();
+    ClassLoader loader = current == null ? null : current.loader();
+    // No function to speak for (an old class that named no caller, outside any phase): the JDK's loader, never the host's.
+    return loader != null ? loader : PLATFORM;
+  }
+
+  /**
+   * Returns whether function code may hold {@code loader}: the boot (null) or platform loader, a function's loader or
+   * its parent, or a loader the function built on top of one of those (its chain of parents reaches one).
+   */
+  static boolean isVisibleToFunctions(ClassLoader loader) {
+    if (loader == null || loader == PLATFORM) {
+      return true;
+    }
+    // getParent() is final: no function code runs during this walk.
+    for (ClassLoader l = loader; l != null; l = l.getParent()) {
+      if (l instanceof FunctionClassLoader || l instanceof HostFilterLoader) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static JavaEnvironment environmentOf(Class<?> caller) {

@@ -24,7 +24,15 @@ import org.objectweb.asm.Type;
  *   <li>Process-wide calls go to {@code dev.embla.faas.spi.sandbox.Sandbox} with the calling class appended:
  *       {@code System.exit}, {@code Runtime.exit}, {@code Runtime.halt}, {@code System.getenv}, reads of
  *       {@code System.out}/{@code System.err}, {@code System.setOut}/{@code setErr}, no-argument
- *       {@code printStackTrace()} on any throwable, and {@code Runtime.add/removeShutdownHook}.
+ *       {@code printStackTrace()} on any throwable, {@code Runtime.add/removeShutdownHook}, and
+ *       {@code ClassLoader.getSystemClassLoader()}/{@code getSystemResource(s)}/{@code getSystemResourceAsStream}
+ *       (the function's own loader stands in for the system class loader).
+ *   <li>Class loaders: the result of every no-argument {@code getClassLoader()}, {@code getContextClassLoader()} and
+ *       {@code getParent()} returning a {@code ClassLoader} (on {@code Class}, {@code Thread}, {@code ClassLoader},
+ *       {@code Module}, {@code ProtectionDomain}, ...) passes through {@code Sandbox.classLoader}, which replaces a
+ *       host or engine loader with the function's own. Constructors that would make the system class loader a new
+ *       loader's parent ({@code new ClassLoader()}, {@code new SecureClassLoader()}, {@code new URLClassLoader(urls)},
+ *       {@code URLClassLoader.newInstance(urls)}) get the function's own loader as parent instead.
  * </ul>
  *
  * <p>Inserted code leaves the operand stack as it found it and never touches locals, so no stack map frame changes:
@@ -37,13 +45,23 @@ import org.objectweb.asm.Type;
  * {@code LockSupport.park} and interruptible I/O end because cancel also interrupts the running thread; the function's
  * next poll then throws. Until such a call returns, the engine's watchdog still counts the invocation as running
  * (its timeout is reported; the environment is discarded), so the time is accounted for, not hidden. Also not
- * intercepted: {@code System::exit} taken as a method reference or called through reflection or {@code MethodHandles}.
+ * intercepted: these calls taken as method references ({@code System::exit}) or made through reflection or
+ * {@code MethodHandles}; and code the function defines with class loaders of its own, which is not rewritten.
  */
 final class SandboxTransformer {
 
   static final String SANDBOX = "dev/embla/faas/spi/sandbox/Sandbox";
 
   private static final String CLASS = "Ljava/lang/Class;";
+  private static final String LOADER = "Ljava/lang/ClassLoader;";
+
+  // No-argument instance methods returning a ClassLoader whose result is filtered, on any receiver type.
+  private static final Set<String> LOADER_GETTERS =
+      Set.of("getClassLoader", "getContextClassLoader", "getParent");
+
+  // Constructors that make the system class loader the new loader's parent; each has a twin taking the parent last.
+  private static final Set<String> IMPLICIT_PARENT = Set.of(
+      "java/lang/ClassLoader()V", "java/security/SecureClassLoader()V", "java/net/URLClassLoader([Ljava/net/URL;)V");
 
   private SandboxTransformer() {}
 
@@ -155,6 +173,29 @@ final class SandboxTransformer {
 
     @Override
     public void visitMethodInsn(int opcode, String owner, String name, String descriptor, boolean isInterface) {
+      if (opcode != Opcodes.INVOKESTATIC && descriptor.equals("()" + LOADER) && LOADER_GETTERS.contains(name)) {
+        // Whatever the receiver's type (Class, Thread, ClassLoader, Module, ProtectionDomain, or a subclass or
+        // unrelated type with a method of that shape), the loader returned passes through the engine's filter.
+        super.visitMethodInsn(opcode, owner, name, descriptor, isInterface);
+        pushCaller();
+        super.visitMethodInsn(Opcodes.INVOKESTATIC, SANDBOX, "classLoader", "(" + LOADER + CLASS + ")" + LOADER, false);
+        return;
+      }
+      if (opcode == Opcodes.INVOKESPECIAL && name.equals("<init>") && IMPLICIT_PARENT.contains(owner + descriptor)) {
+        // A loader constructed without a parent would get the host's application loader as its parent: give it the
+        // function's own loader instead (the same loader getSystemClassLoader() returns to the function).
+        pushCaller();
+        super.visitMethodInsn(Opcodes.INVOKESTATIC, SANDBOX, "getSystemClassLoader", "(" + CLASS + ")" + LOADER, false);
+        super.visitMethodInsn(opcode, owner, name, descriptor.replace(")V", LOADER + ")V"), isInterface);
+        return;
+      }
+      if (opcode == Opcodes.INVOKESTATIC && owner.equals("java/net/URLClassLoader") && name.equals("newInstance")
+          && descriptor.equals("([Ljava/net/URL;)Ljava/net/URLClassLoader;")) {
+        pushCaller();
+        super.visitMethodInsn(Opcodes.INVOKESTATIC, SANDBOX, "getSystemClassLoader", "(" + CLASS + ")" + LOADER, false);
+        super.visitMethodInsn(opcode, owner, name, "([Ljava/net/URL;" + LOADER + ")Ljava/net/URLClassLoader;", false);
+        return;
+      }
       String redirect = redirect(opcode, owner, name, descriptor);
       if (redirect == null) {
         super.visitMethodInsn(opcode, owner, name, descriptor, isInterface);
@@ -171,6 +212,15 @@ final class SandboxTransformer {
           case "exit(I)V" -> "exit";
           case "getenv(Ljava/lang/String;)Ljava/lang/String;", "getenv()Ljava/util/Map;" -> "getenv";
           case "setOut(Ljava/io/PrintStream;)V", "setErr(Ljava/io/PrintStream;)V" -> "setStream";
+          default -> null;
+        };
+      }
+      if (opcode == Opcodes.INVOKESTATIC && owner.equals("java/lang/ClassLoader")) {
+        return switch (name + descriptor) {
+          case "getSystemClassLoader()Ljava/lang/ClassLoader;" -> "getSystemClassLoader";
+          case "getSystemResource(Ljava/lang/String;)Ljava/net/URL;",
+              "getSystemResourceAsStream(Ljava/lang/String;)Ljava/io/InputStream;",
+              "getSystemResources(Ljava/lang/String;)Ljava/util/Enumeration;" -> name;
           default -> null;
         };
       }

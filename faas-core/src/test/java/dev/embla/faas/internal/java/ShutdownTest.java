@@ -61,6 +61,83 @@ class ShutdownTest {
     assertThat(Thread.interrupted()).isFalse();
   }
 
+  @Test
+  void shutdown_stopsThreadsTheFunctionStartedInInit() throws Exception {
+    // The function publishes its counters and threads through a JDK-typed map the test can read.
+    ExecutionEnvironment env = start(prepare(JavaFunctions.zipOf("demo.Spawner", """
+        package demo;
+        import java.util.concurrent.*;
+        import java.util.concurrent.atomic.AtomicLong;
+        public class Spawner {
+          static final AtomicLong BUSY = new AtomicLong();
+          static final AtomicLong TICKS = new AtomicLong();
+          public Spawner() {
+            Thread busy = new Thread(() -> { while (true) { BUSY.incrementAndGet(); } });
+            busy.setDaemon(true);
+            busy.start();
+            BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
+            Thread blocked = new Thread(() -> {
+              while (true) {
+                try { queue.take(); } catch (InterruptedException ignored) { }
+              }
+            });
+            blocked.setDaemon(true);
+            blocked.start();
+            ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+              Thread t = new Thread(r);
+              t.setDaemon(true);
+              return t;
+            });
+            // A lambda, not TICKS::incrementAndGet: a method reference to a JDK method runs no function code to poll.
+            timer.scheduleAtFixedRate(() -> TICKS.incrementAndGet(), 0, 1, TimeUnit.MILLISECONDS);
+            System.getProperties().put("embla.test.busy", BUSY);
+            System.getProperties().put("embla.test.ticks", TICKS);
+            System.getProperties().put("embla.test.busyThread", busy);
+            System.getProperties().put("embla.test.blockedThread", blocked);
+            System.getProperties().put("embla.test.timer", timer);
+          }
+          public String handle(String s) { return s; }
+        }"""), tmp, "demo.Spawner::handle"), new Fixtures.Env(tmp));
+    try {
+      invoke(env, "\"x\"");
+      java.util.concurrent.atomic.AtomicLong busy =
+          (java.util.concurrent.atomic.AtomicLong) System.getProperties().get("embla.test.busy");
+      java.util.concurrent.atomic.AtomicLong ticks =
+          (java.util.concurrent.atomic.AtomicLong) System.getProperties().get("embla.test.ticks");
+      Thread busyThread = (Thread) System.getProperties().get("embla.test.busyThread");
+      Thread blockedThread = (Thread) System.getProperties().get("embla.test.blockedThread");
+      long before = busy.get();
+      long waitUntil = System.nanoTime() + 5_000_000_000L; // two shared cores: the thread may wait for one
+      while (busy.get() == before && System.nanoTime() < waitUntil) {
+        Thread.sleep(5);
+      }
+      assertThat(busy.get()).isGreaterThan(before);
+
+      env.shutdown(Duration.ofSeconds(2));
+
+      busyThread.join(5_000);
+      blockedThread.join(5_000);
+      assertThat(busyThread.isAlive()).isFalse();
+      assertThat(blockedThread.isAlive()).isFalse();
+      long busyAfter = busy.get();
+      Thread.sleep(50); // the timer's next ticks, had it survived
+      long ticksAfter = ticks.get();
+      Thread.sleep(100);
+      assertThat(busy.get()).isEqualTo(busyAfter);
+      assertThat(ticks.get()).isEqualTo(ticksAfter);
+    } finally {
+      // The timer's idle worker is parked inside the JDK and never polls: it would keep the loader, and so the
+      // pending-cancel count other tests wait on, alive for the rest of this JVM.
+      Object timer = System.getProperties().get("embla.test.timer");
+      if (timer instanceof java.util.concurrent.ExecutorService executor) {
+        executor.shutdownNow();
+      }
+      for (String key : new String[] {"busy", "ticks", "busyThread", "blockedThread", "timer"}) {
+        System.getProperties().remove("embla.test." + key);
+      }
+    }
+  }
+
   private static String source() {
     return """
         package demo;

@@ -1,14 +1,19 @@
 package dev.embla.faas.spi.sandbox;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.net.URL;
+import java.util.Enumeration;
 import java.util.Map;
 import java.util.Objects;
 
 /**
  * The static entry points that rewritten function bytecode calls. When the Java runtime defines a function's class
  * it inserts {@link #poll(Class)} at method entries and loop back-edges, and redirects process-wide calls
- * ({@code System.exit}, {@code Runtime.halt}, {@code System.getenv}, {@code System.out}, shutdown hooks) here. Each
- * method receives the calling function class, so that the engine can find the execution environment it belongs to.
+ * ({@code System.exit}, {@code Runtime.halt}, {@code System.getenv}, {@code System.out}, shutdown hooks, the system
+ * class loader) here, and passes every class loader the function obtains through {@link #classLoader}. Each method
+ * receives the calling function class, so that the engine can find the execution environment it belongs to.
  *
  * <p>The engine installs its {@link Hooks} once, before any function class is defined; a second
  * {@link #install(Hooks)} fails, so function code cannot replace them.
@@ -47,6 +52,16 @@ public final class Sandbox {
 
     /** Unregisters a shutdown hook thread; returns whether it was registered. */
     boolean removeShutdownHook(Thread hook, Class<?> caller);
+
+    /**
+     * Returns {@code loader} if function code may hold it (a loader of the function's own, or the JDK's: null for
+     * the boot loader, or the platform loader); otherwise, for a loader of the host or the engine, the loader of the
+     * function that {@code caller} belongs to.
+     */
+    ClassLoader classLoader(ClassLoader loader, Class<?> caller);
+
+    /** Returns the loader that replaces the system class loader for the function {@code caller} belongs to. */
+    ClassLoader systemClassLoader(Class<?> caller);
   }
 
   /** Controls the engine holds after {@link #install(Hooks)}: raising and lowering the pending-cancel count. */
@@ -151,6 +166,39 @@ public final class Sandbox {
   /** Replaces {@code Runtime.removeShutdownHook(hook)}. */
   public static boolean removeShutdownHook(Runtime runtime, Thread hook, Class<?> caller) {
     return hooks().removeShutdownHook(Objects.requireNonNull(hook, "hook"), caller);
+  }
+
+  /**
+   * Filters a class loader that function code obtained: the result of {@code Class.getClassLoader()},
+   * {@code Thread.getContextClassLoader()}, {@code ClassLoader.getParent()}, {@code Module.getClassLoader()} or
+   * {@code ProtectionDomain.getClassLoader()}. The call itself still runs; its result passes through here.
+   *
+   * @param loader the loader the original call returned
+   * @return {@code loader} if it is the function's own or the JDK's, otherwise the calling function's own loader
+   */
+  public static ClassLoader classLoader(ClassLoader loader, Class<?> caller) {
+    return hooks().classLoader(loader, caller);
+  }
+
+  /** Replaces {@code ClassLoader.getSystemClassLoader()}: returns the calling function's own loader. */
+  public static ClassLoader getSystemClassLoader(Class<?> caller) {
+    return hooks().systemClassLoader(caller);
+  }
+
+  /** Replaces {@code ClassLoader.getSystemResource(name)}: looks in the calling function's own loader. */
+  public static URL getSystemResource(String name, Class<?> caller) {
+    return hooks().systemClassLoader(caller).getResource(name);
+  }
+
+  /** Replaces {@code ClassLoader.getSystemResourceAsStream(name)}: looks in the calling function's own loader. */
+  public static InputStream getSystemResourceAsStream(String name, Class<?> caller) {
+    return hooks().systemClassLoader(caller).getResourceAsStream(name);
+  }
+
+  /** Replaces {@code ClassLoader.getSystemResources(name)}: looks in the calling function's own loader. */
+  public static Enumeration<URL> getSystemResources(String name, Class<?> caller)
+      throws IOException {
+    return hooks().systemClassLoader(caller).getResources(name);
   }
 
   private static Hooks hooks() {
