@@ -61,7 +61,7 @@ public final class Drivers {
       double perEnv = (after - before) / (double) n;
 
       byte[] bytes;
-      try (InputStream in = NoopHandler.class.getResourceAsStream("functions/NoopHandler.class")) {
+      try (InputStream in = NoopHandler.class.getResourceAsStream("NoopHandler.class")) {
         bytes = in.readAllBytes();
       }
       List<Object> bare = new ArrayList<>(n);

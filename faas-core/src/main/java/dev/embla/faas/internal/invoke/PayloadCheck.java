@@ -10,7 +10,7 @@ import tools.jackson.core.json.JsonFactory;
 /** Checks that a payload is one JSON document, as Lambda's Invoke API does, with a streaming parse (no tree). */
 final class PayloadCheck {
 
-  private static final JsonFactory JSON = new JsonFactory();
+  private static final JsonFactory JSON = dev.embla.faas.internal.json.Json.factory();
 
   private PayloadCheck() {}
 

@@ -32,7 +32,7 @@ final class Payloads {
 
   /** Returns a mapper configured like Lambda's serializer: unknown properties ignored, declaration order kept. */
   static JsonMapper newMapper() {
-    return JsonMapper.builder()
+    return dev.embla.faas.internal.json.Json.mapper()
         .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         // one document per payload, as Lambda's Invoke API requires; lets the engine skip its own syntax check
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)

@@ -49,7 +49,7 @@ final class EventSourceMapping implements EventSourceConnection {
   private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(5);
   /** An empty receive faster than this means the source ignored its wait; pause so the poller does not spin. */
   private static final long MIN_EMPTY_RECEIVE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
-  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final JsonMapper JSON = dev.embla.faas.internal.json.Json.mapper().build();
   private static final byte[] BATCH_ITEM_FAILURES = "batchItemFailures".getBytes(StandardCharsets.UTF_8);
 
   private final String id;

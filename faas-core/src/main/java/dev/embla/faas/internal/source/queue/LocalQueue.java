@@ -57,7 +57,7 @@ public final class LocalQueue implements InMemoryQueue {
   static final String MD5_OF_BODY = "md5OfBody";
 
   private static final Logger LOG = LoggerFactory.getLogger(LocalQueue.class);
-  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final JsonMapper JSON = dev.embla.faas.internal.json.Json.mapper().build();
 
   private final String name;
   private final Duration visibilityTimeout;

@@ -39,7 +39,7 @@ import tools.jackson.databind.node.ObjectNode;
 public final class ScheduleSource implements PushEventSource {
 
   private static final Logger LOG = LoggerFactory.getLogger(ScheduleSource.class);
-  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final JsonMapper JSON = dev.embla.faas.internal.json.Json.mapper().build();
   private static final Pattern RATE = Pattern.compile("rate\\(\\s*(\\S+)\\s+(\\S+)\\s*\\)");
   private static final Pattern CRON = Pattern.compile("cron\\((.*)\\)");
 
