@@ -22,6 +22,13 @@ import java.util.Set;
  */
 public final class JavaRuntimeProvider implements RuntimeProvider {
 
+  static {
+    // Load what a cancellation throws and catches before the first deadline needs it (see Invoker's note).
+    new InvocationCancelledError().fillInStackTrace();
+    new java.util.concurrent.CancellationException("warm-up").fillInStackTrace();
+  }
+
+
   private static final Set<String> RUNTIMES = Set.of("java17", "java21", "java25");
 
   /**
