@@ -2,7 +2,6 @@ package dev.embla.faas.internal.router;
 
 import dev.embla.faas.BatchOptions;
 import dev.embla.faas.EventSourceConnection;
-import dev.embla.faas.spi.source.EventSource;
 import dev.embla.faas.spi.source.InvocationOutcome;
 import dev.embla.faas.spi.source.PullEventSource;
 import dev.embla.faas.spi.source.SourceRecord;
@@ -40,7 +39,7 @@ import tools.jackson.databind.json.JsonMapper;
  * never lost. The {@code waiting} flag and the interrupt are guarded by one lock, which makes "interrupt only while
  * waiting" exact rather than approximate.
  */
-final class EventSourceMapping implements EventSourceConnection {
+final class EventSourceMapping extends Connection<PullEventSource> {
 
   /** The long-poll wait per receive, SQS's maximum; a close interrupts it, so it does not delay shutdown. */
   static final Duration DEFAULT_RECEIVE_WAIT = Duration.ofSeconds(20);
@@ -52,9 +51,6 @@ final class EventSourceMapping implements EventSourceConnection {
   private static final JsonMapper JSON = dev.embla.faas.internal.json.Json.mapper().build();
   private static final byte[] BATCH_ITEM_FAILURES = "batchItemFailures".getBytes(StandardCharsets.UTF_8);
 
-  private final String id;
-  private final PullEventSource source;
-  private final RouterSourceContext context;
   private final BatchOptions options;
   private final Duration receiveWait;
   private final Consumer<EventSourceConnection> onClose;
@@ -66,9 +62,8 @@ final class EventSourceMapping implements EventSourceConnection {
 
   EventSourceMapping(String id, PullEventSource source, RouterSourceContext context, BatchOptions options,
       Duration receiveWait, Consumer<EventSourceConnection> onClose) {
-    this.id = Objects.requireNonNull(id, "id");
-    this.source = Objects.requireNonNull(source, "source");
-    this.context = Objects.requireNonNull(context, "context");
+    super(Objects.requireNonNull(id, "id"), Objects.requireNonNull(source, "source"),
+        Objects.requireNonNull(context, "context"));
     this.options = Objects.requireNonNull(options, "options");
     this.receiveWait = Objects.requireNonNull(receiveWait, "receiveWait");
     this.onClose = Objects.requireNonNull(onClose, "onClose");
@@ -77,31 +72,6 @@ final class EventSourceMapping implements EventSourceConnection {
   /** Starts the poller, one virtual thread for this mapping. */
   void start() {
     poller = Thread.ofVirtual().name("embla-esm-" + id).start(this::run);
-  }
-
-  @Override
-  public String id() {
-    return id;
-  }
-
-  @Override
-  public EventSource source() {
-    return source;
-  }
-
-  @Override
-  public String functionRef() {
-    return context.functionRef();
-  }
-
-  @Override
-  public long succeeded() {
-    return context.succeeded();
-  }
-
-  @Override
-  public long failed() {
-    return context.failed();
   }
 
   /**
