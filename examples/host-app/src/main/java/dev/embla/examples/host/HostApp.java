@@ -9,22 +9,29 @@ import dev.embla.faas.FunctionConfig;
 import dev.embla.faas.InMemoryQueue;
 import dev.embla.faas.InvocationResult;
 import dev.embla.faas.spi.source.InvocationOutcome;
+import dev.embla.faas.spi.source.PushEventSource;
+import dev.embla.faas.spi.source.SourceContext;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 
 /**
  * The example host application ({@code ./embla demo}): embeds an engine on its embedded defaults, registers the two
  * handlers of {@code hello-function.zip}, invokes one cold and then warm, connects a schedule and a queue, shows what
  * happened, and closes the engine. It finishes by itself in a few seconds.
+ *
+ * <p>The engine's wall clock is a {@link DemoClock} that the demo moves by hand: minute by minute for the schedule,
+ * and past the visibility timeout for the queue's redelivery, so neither has to be waited for in real time.
  *
  * @since 0.1
  */
@@ -33,11 +40,17 @@ public final class HostApp {
   /** The code package the demo runs, expected in the functions directory. */
   public static final String FUNCTION_ZIP = "hello-function.zip";
 
-  /** How long a failed order message stays invisible before the queue delivers it again. */
+  /** How long a failed order message stays invisible before the queue delivers it again, on the engine's clock. */
   static final Duration VISIBILITY_TIMEOUT = Duration.ofSeconds(2);
 
-  /** How long the demo waits for the queue's deliveries and redelivery before it reports what it saw. */
-  static final Duration QUEUE_WAIT = Duration.ofSeconds(12);
+  /** How many minutes of schedule time the demo shows; {@code rate(1 minute)} fires once per minute. */
+  static final int SCHEDULE_MINUTES = 3;
+
+  /**
+   * The longest the demo waits, in real time, for the effect of one move of the clock (a scheduled tick) or for the
+   * queue's deliveries, before it reports what it saw. Only a broken engine comes near it.
+   */
+  static final Duration WAIT_LIMIT = Duration.ofSeconds(10);
 
   private HostApp() {}
 
@@ -95,14 +108,17 @@ public final class HostApp {
    */
   public static Summary run(Path functionsDir, PrintStream out) {
     FunctionCode code = FunctionCode.fromZip(functionsDir.resolve(FUNCTION_ZIP));
-    // Embedded defaults, except a short grace period: nothing is in flight when the demo closes the engine.
-    try (FaasEngine engine = FaasEngine.builder().shutdownGracePeriod(Duration.ofSeconds(5)).build()) {
+    // Start on a whole minute so that the schedule's ticks read 10:01:00, 10:02:00, ... in the narration.
+    DemoClock clock = new DemoClock(Instant.now().truncatedTo(ChronoUnit.MINUTES));
+    // Embedded defaults, except the hand-moved clock and a short grace period (nothing is in flight at close).
+    try (FaasEngine engine = FaasEngine.builder().clock(clock).shutdownGracePeriod(Duration.ofSeconds(5)).build()) {
       // One package, two functions: a function is code plus configuration, and the handler is configuration.
       engine.createFunction(FunctionConfig.builder("hello").runtime("java21")
           .handler("dev.embla.examples.hello.HelloHandler").build(), code);
       engine.createFunction(FunctionConfig.builder("orders").runtime("java21")
           .handler("dev.embla.examples.hello.OrderHandler").timeout(Duration.ofSeconds(10)).build(), code);
-      out.println("== registered " + engine.listFunctions().size() + " functions from " + FUNCTION_ZIP);
+      out.println("== registered " + engine.listFunctions().size() + " functions from " + FUNCTION_ZIP
+          + " in an engine whose wall clock is a demo clock, at " + clock.instant() + " until the demo moves it");
 
       out.println("== invoking 'hello' twice: the first creates an environment, the second reuses it");
       InvocationResult cold = engine.invoke("hello", "{\"name\":\"Ada\"}");
@@ -110,8 +126,8 @@ public final class HostApp {
       InvocationResult warm = engine.invoke("hello", "{\"name\":\"Grace\"}");
       describe(out, "second", warm);
 
-      List<InvocationOutcome> ticks = runSchedule(engine, out);
-      QueueRun queue = runQueue(engine, out);
+      List<InvocationOutcome> ticks = runSchedule(engine, clock, out);
+      QueueRun queue = runQueue(engine, clock, out);
 
       Summary summary = new Summary(List.of(cold.payloadAsString(), warm.payloadAsString()), cold.isColdStart(),
           warm.isColdStart(), cold.initDuration().orElse(null), ticks, queue.succeeded, queue.failed,
@@ -127,29 +143,34 @@ public final class HostApp {
         r.initDuration().map(d -> String.format(Locale.ROOT, ", init %.1f ms", d.toNanos() / 1e6)).orElse(""));
   }
 
-  private static List<InvocationOutcome> runSchedule(FaasEngine engine, PrintStream out) {
-    out.println("== connecting 'hello' to schedule rate(1 minute), then moving time 3 minutes forward");
-    ManualTimeSchedule schedule = new ManualTimeSchedule(
-        EventSources.schedule("rate(1 minute)"), Instant.now().truncatedTo(ChronoUnit.MINUTES));
+  private static List<InvocationOutcome> runSchedule(FaasEngine engine, DemoClock clock, PrintStream out) {
+    out.println("== connecting 'hello' to schedule rate(1 minute), then moving the clock " + SCHEDULE_MINUTES
+        + " minutes forward, one at a time");
+    RecordingSource schedule = new RecordingSource(EventSources.schedule("rate(1 minute)"));
     try (EventSourceConnection ignored = engine.connect(schedule, "hello")) {
-      // connect starts a push source at once; the wait only covers an engine that starts it on another thread
-      await(() -> schedule.pendingTimers() > 0, Duration.ofSeconds(5));
-      for (int minute = 1; minute <= 3; minute++) {
-        schedule.advance(Duration.ofMinutes(1));
+      for (int minute = 1; minute <= SCHEDULE_MINUTES; minute++) {
+        Instant now = clock.advance(Duration.ofMinutes(1));
+        // Wait for this minute's tick before the next move. The engine's timer thread notices the move within 20 ms,
+        // but a schedule that fires late skips the slots it missed (as EventBridge does), so moving three minutes at
+        // once would give one tick, not three.
+        int expected = minute;
+        if (!await(() -> schedule.outcomes().size() >= expected, WAIT_LIMIT)) {
+          out.println("   clock at " + now + ": no tick [gave up waiting after " + WAIT_LIMIT.toSeconds() + " s]");
+          break;
+        }
+        InvocationOutcome tick = schedule.outcomes().get(minute - 1);
+        out.println("   clock at " + now + ", scheduled: " + new String(tick.payload(), StandardCharsets.UTF_8));
       }
     }
     List<InvocationOutcome> ticks = schedule.outcomes();
-    for (InvocationOutcome tick : ticks) {
-      out.println("   scheduled: " + new String(tick.payload(), StandardCharsets.UTF_8));
-    }
-    out.println("   " + ticks.size() + " scheduled invocations in 3 minutes of schedule time");
+    out.println("   " + ticks.size() + " scheduled invocations in " + SCHEDULE_MINUTES + " minutes of schedule time");
     return ticks;
   }
 
   /** What the queue part of the demo saw. */
   private record QueueRun(long succeeded, long failed, int messagesLeft) {}
 
-  private static QueueRun runQueue(FaasEngine engine, PrintStream out) {
+  private static QueueRun runQueue(FaasEngine engine, DemoClock clock, PrintStream out) {
     out.println("== connecting 'orders' to queue 'orders' (visibility timeout " + VISIBILITY_TIMEOUT.toSeconds()
         + " s, one message per batch) and sending 4 orders, one poison");
     InMemoryQueue queue = EventSources.queue("orders", VISIBILITY_TIMEOUT, 100);
@@ -163,16 +184,92 @@ public final class HostApp {
       for (String body : bodies) {
         out.println("   sent " + queue.send(body) + ": " + body);
       }
-      // Three good orders succeed once each; the poison one fails, comes back after the visibility timeout, fails
-      // again. Waiting for that second failure is what shows redelivery.
-      boolean seen = await(() -> orders.succeeded() >= 3 && orders.failed() >= 2, QUEUE_WAIT);
+      // First deliveries: the three good orders succeed and are deleted; the poison one fails and stays in flight,
+      // invisible until the clock passes its receive time plus the visibility timeout. The clock stands still, so it
+      // would stay invisible for good if the demo did not move the clock.
+      boolean firstPass = await(() -> orders.succeeded() >= 3 && orders.failed() >= 1, WAIT_LIMIT);
+      out.printf(Locale.ROOT, "   first deliveries: %d succeeded, %d failed (the poison order, now invisible until"
+          + " its visibility timeout expires)%s%n", orders.succeeded(), orders.failed(), gaveUp(firstPass));
+
+      out.println("== moving the clock " + VISIBILITY_TIMEOUT.toSeconds() + " s forward, past the visibility timeout:"
+          + " the queue delivers the poison order again");
+      clock.advance(VISIBILITY_TIMEOUT);
+      // The redelivery fails too and leaves the message in flight for another visibility timeout, which the clock
+      // never reaches: the poison order is delivered exactly twice.
+      boolean redelivered = await(() -> orders.failed() >= 2, WAIT_LIMIT);
       long succeeded = orders.succeeded();
       long failed = orders.failed();
       int left = queue.approximateNumberOfMessages() + queue.approximateNumberOfMessagesNotVisible();
       out.printf(Locale.ROOT, "   %d order invocations succeeded, %d failed (the poison order, delivered %d times)"
-          + "; %d message(s) still in the queue%s%n", succeeded, failed, failed, left,
-          seen ? "" : " [gave up waiting after " + QUEUE_WAIT.toSeconds() + " s]");
+          + "; %d message(s) still in the queue%s%n", succeeded, failed, failed, left, gaveUp(redelivered));
       return new QueueRun(succeeded, failed, left);
+    }
+  }
+
+  private static String gaveUp(boolean seen) {
+    return seen ? "" : " [gave up waiting after " + WAIT_LIMIT.toSeconds() + " s]";
+  }
+
+  /**
+   * Hands a push source the engine's context unchanged, except that it keeps the outcome of each invocation the
+   * source makes, so the demo can print what the scheduled function returned. Time and timers stay the engine's:
+   * the engine offers connection counts but no per-invocation callback for a push source.
+   */
+  private static final class RecordingSource implements PushEventSource {
+
+    private final PushEventSource source;
+    // Appended on the engine's timer threads, read by the demo's thread.
+    private final List<InvocationOutcome> outcomes = new CopyOnWriteArrayList<>();
+
+    RecordingSource(PushEventSource source) {
+      this.source = source;
+    }
+
+    /** Returns the outcome of every invocation the source made, in order. */
+    List<InvocationOutcome> outcomes() {
+      return List.copyOf(outcomes);
+    }
+
+    @Override
+    public String describe() {
+      return source.describe();
+    }
+
+    @Override
+    public void start(SourceContext engine) {
+      source.start(new SourceContext() {
+        @Override
+        public String functionRef() {
+          return engine.functionRef();
+        }
+
+        @Override
+        public Clock clock() {
+          return engine.clock();
+        }
+
+        @Override
+        public Cancellable schedule(Instant at, Runnable task) {
+          return engine.schedule(at, task);
+        }
+
+        @Override
+        public InvocationOutcome invoke(byte[] event) {
+          InvocationOutcome outcome = engine.invoke(event);
+          outcomes.add(outcome);
+          return outcome;
+        }
+
+        @Override
+        public void reportFailure(String message, Throwable cause) {
+          engine.reportFailure(message, cause);
+        }
+      });
+    }
+
+    @Override
+    public void close() {
+      source.close();
     }
   }
 
