@@ -87,25 +87,27 @@ public final class EventRouter implements AutoCloseable {
       case PullEventSource pull -> new EventSourceMapping(id, pull, context,
           options == null ? BatchOptions.defaults() : options, receiveWait, connections::remove);
     };
+    // Started under the lifecycle lock, so that close() either refuses this connection or sees it fully started
+    // and closes it: never a source started after the router closed. Starting a source is quick by contract.
     synchronized (lifecycle) {
       if (closed) {
         throw new EngineClosedException("event router is closed; cannot connect " + description + " to "
             + functionRef);
       }
       connections.add(connection);
-    }
-    try {
-      switch (source) {
-        case PushEventSource push -> push.start(context);
-        case PullEventSource pull -> pull.start(context);
+      try {
+        switch (source) {
+          case PushEventSource push -> push.start(context);
+          case PullEventSource pull -> pull.start(context);
+        }
+      } catch (RuntimeException e) {
+        connection.close();
+        throw new FaasException("event source " + description + " failed to start for function " + functionRef
+            + ": " + e.getMessage(), e);
       }
-    } catch (RuntimeException e) {
-      connection.close();
-      throw new FaasException("event source " + description + " failed to start for function " + functionRef
-          + ": " + e.getMessage(), e);
-    }
-    if (connection instanceof EventSourceMapping mapping) {
-      mapping.start();
+      if (connection instanceof EventSourceMapping mapping) {
+        mapping.start();
+      }
     }
     LOG.debug("connected {} to function {} as {}", description, functionRef, id);
     return connection;

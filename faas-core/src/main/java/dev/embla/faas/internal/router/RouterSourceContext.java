@@ -52,6 +52,8 @@ final class RouterSourceContext implements SourceContext {
     return clock;
   }
 
+  private final java.util.Set<Cancellable> pending = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   @Override
   public Cancellable schedule(Instant at, Runnable task) {
     Objects.requireNonNull(task, "task");
@@ -59,7 +61,9 @@ final class RouterSourceContext implements SourceContext {
       // A source that schedules after it was disconnected must not keep a timer alive for nothing.
       return () -> {};
     }
-    return timers.schedule(at, () -> {
+    Cancellable[] handle = new Cancellable[1];
+    Runnable run = () -> {
+      pending.remove(handle[0]);
       if (closed) {
         return;
       }
@@ -68,7 +72,21 @@ final class RouterSourceContext implements SourceContext {
       } catch (RuntimeException e) {
         reportFailure("scheduled task failed", e);
       }
-    });
+    };
+    Cancellable timer = timers.schedule(at, run);
+    Cancellable tracked = new Cancellable() {
+      @Override
+      public void cancel() {
+        pending.remove(this);
+        timer.cancel();
+      }
+    };
+    handle[0] = tracked;
+    pending.add(tracked);
+    if (closed) {
+      tracked.cancel(); // closed while scheduling
+    }
+    return tracked;
   }
 
   @Override
@@ -125,5 +143,10 @@ final class RouterSourceContext implements SourceContext {
   /** Stops scheduling: tasks not yet started are skipped, new ones are ignored. */
   void close() {
     closed = true;
+    // Cancel what the source left scheduled, so a disconnected source holds no timer (a yearly cron would otherwise
+    // sit in the timer queue for a year).
+    for (Cancellable c : java.util.List.copyOf(pending)) {
+      c.cancel();
+    }
   }
 }

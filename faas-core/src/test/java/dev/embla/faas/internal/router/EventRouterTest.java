@@ -198,4 +198,22 @@ class EventRouterTest {
       closes.incrementAndGet();
     }
   }
+
+  @Test
+  void close_cancelsTimersASourceLeftScheduled() {
+    EventSourceConnection c = router.connect(new dev.embla.faas.spi.source.PushEventSource() {
+      @Override
+      public String describe() {
+        return "forgetful";
+      }
+
+      @Override
+      public void start(dev.embla.faas.spi.source.SourceContext context) {
+        context.schedule(context.clock().instant().plus(java.time.Duration.ofDays(365)), () -> { });
+      }
+    }, "f", null);
+    assertThat(router.timers().pending()).isEqualTo(1);
+    c.close();
+    assertThat(router.timers().pending()).isZero();
+  }
 }
