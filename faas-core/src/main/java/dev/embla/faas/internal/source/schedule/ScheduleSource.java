@@ -151,9 +151,27 @@ public final class ScheduleSource implements PushEventSource {
     } catch (IllegalArgumentException e) {
       String why = Objects.requireNonNullElse(e.getMessage(), e.toString())
           .replace("Failed to parse cron expression. ", "");
-      throw new InvalidConfigurationException("schedule expression " + expression + " is not valid: " + why, e);
+      throw new InvalidConfigurationException("schedule expression " + expression + " is not valid: " + why
+          + fieldHint(why), e);
     }
     return ExecutionTime.forCron(cron);
+  }
+
+  /** Names the field a cron-utils range message is about; its messages give the range but not the field. */
+  private static String fieldHint(String message) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("range \\[(\\d+), ?(\\d+)]").matcher(message);
+    if (!m.find()) {
+      return "";
+    }
+    String field = switch (m.group(1) + "-" + m.group(2)) {
+      case "0-59" -> "minutes";
+      case "0-23" -> "hours";
+      case "1-31" -> "day-of-month";
+      case "1-12" -> "month";
+      case "1-7" -> "day-of-week";
+      default -> m.group(2).length() == 4 ? "year" : null;
+    };
+    return field == null ? "" : " (the " + field + " field)";
   }
 
   private static InvalidConfigurationException invalid(String expression, String what) {

@@ -202,7 +202,8 @@ class ScheduleSourceTest {
       cron(0 12 ? * ? *)       | only one of day-of-month and day-of-week may be ?, both were
       cron(0 12 * * ?)         | cron needs 6 fields (minutes hours day-of-month month day-of-week year), had 5
       cron(0 0 12 * * ? *)     | cron needs 6 fields (minutes hours day-of-month month day-of-week year), had 7
-      cron(0 25 * * ? *)       | 25 not in range [0, 23]
+      cron(0 25 * * ? *)       | 25 not in range [0, 23] (the hours field)
+      cron(61 1 * * ? *)       | (the minutes field)
       cron(0 12 ? * FUNDAY *)  | FUNDAY
       """)
   void parse_rejectsInvalidExpressionWithClearMessage(String expression, String why) {
