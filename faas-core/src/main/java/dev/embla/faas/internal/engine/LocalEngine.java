@@ -93,6 +93,9 @@ public final class LocalEngine implements FaasEngine {
     this.watchdog = new Watchdog(settings.ticker());
     this.shutdownExecutor = Executors.newThreadPerTaskExecutor(
         Thread.ofVirtual().name("embla-shutdown-", 0).factory());
+    // The first virtual thread of a JVM starts the virtual-thread scheduler (a few milliseconds). Without this, the
+    // first discarded environment, typically a timeout's, would pay for it on the caller's clock.
+    shutdownExecutor.execute(() -> { });
     this.registry = new FunctionRegistry(codeStore, this::newVersion, this::retire);
     this.invoker = new Invoker(registry, settings.ticker(), settings.maxPayloadBytes());
     this.eventSources = new EventRouter(settings.clock(), this::invoke);

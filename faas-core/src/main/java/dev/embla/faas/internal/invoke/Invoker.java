@@ -35,7 +35,8 @@ public final class Invoker {
 
   static {
     // The first timeout of a JVM would otherwise load and initialise the formatter, its locale data and the error
-    // types on the caller's clock (measured: ~18 ms late instead of ~1 ms). Pay that once, at engine start.
+    // types on the caller's clock. Pay that once, at engine start (the larger part of a late first timeout was the
+    // virtual-thread scheduler's start; see LocalEngine).
     timeoutError(java.time.Duration.ofSeconds(1)).toJson();
   }
 
