@@ -49,6 +49,7 @@ public class InvokeBenchmark {
   private final NoopHandler handler = new NoopHandler();
   private final Context context = new DirectContext();
 
+  /** Builds an engine, registers the no-op function and checks that it answers. */
   @Setup(Level.Trial)
   public void setUp() {
     engine = FaasEngine.create();
@@ -62,11 +63,13 @@ public class InvokeBenchmark {
     }
   }
 
+  /** Closes the engine. */
   @TearDown(Level.Trial)
   public void tearDown() {
     engine.close();
   }
 
+  /** The baseline: the same handler called directly. */
   @Benchmark
   @BenchmarkMode(Mode.SampleTime)
   @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -74,6 +77,7 @@ public class InvokeBenchmark {
     return handler.handle("hi", context);
   }
 
+  /** A synchronous invoke on a warm environment. */
   @Benchmark
   @BenchmarkMode(Mode.SampleTime)
   @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -81,6 +85,7 @@ public class InvokeBenchmark {
     return engine.invoke("noop", payload);
   }
 
+  /** An invoke in a new environment, discarded afterwards. */
   @Benchmark
   @BenchmarkMode(Mode.SampleTime)
   @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -88,6 +93,7 @@ public class InvokeBenchmark {
     return local.invokeCold("noop", payload);
   }
 
+  /** Warm invokes from two caller threads. */
   @Benchmark
   @BenchmarkMode(Mode.Throughput)
   @OutputTimeUnit(TimeUnit.SECONDS)
@@ -96,6 +102,7 @@ public class InvokeBenchmark {
     return engine.invoke("noop", payload);
   }
 
+  /** Direct calls from two threads, the throughput baseline. */
   @Benchmark
   @BenchmarkMode(Mode.Throughput)
   @OutputTimeUnit(TimeUnit.SECONDS)
