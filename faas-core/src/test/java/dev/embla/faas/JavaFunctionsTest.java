@@ -237,4 +237,21 @@ class JavaFunctionsTest {
     // none of these broke the warm environment
     assertThat(engine.invoke("order", "{\"quantity\":1}").isColdStart()).isFalse();
   }
+
+  @Test
+  void outOfMemoryInTheFunction_isItsErrorAndDiscardsTheEnvironment() {
+    register("hog", "demo.Hog::handle", JavaFunctions.zipOf("demo.Hog", """
+        package demo;
+        public class Hog {
+          public int handle(int n) {
+            if (n > 0) { long[] huge = new long[Integer.MAX_VALUE]; return huge.length; }
+            return n;
+          }
+        }"""));
+    assertThat(engine.invoke("hog", "0").payloadAsString()).isEqualTo("0");
+    FunctionError e = engine.invoke("hog", "1").error().orElseThrow();
+    assertThat(e.kind()).isEqualTo(FunctionError.Kind.HANDLER);
+    assertThat(e.errorType()).isEqualTo("java.lang.OutOfMemoryError");
+    assertThat(engine.invoke("hog", "0").isColdStart()).isTrue(); // the host is fine; the environment was replaced
+  }
 }

@@ -68,6 +68,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
   private volatile FunctionClassLoader loader;
   private HandlerSpec.Bound handler;
   private ObjectReader reader;
+  private volatile boolean vmError;
   private JsonMapper mapper;
 
   @SuppressWarnings("unused") // through STATE
@@ -232,7 +233,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
 
   @Override
   public boolean isReusable() {
-    return !isBroken();
+    return !isBroken() && !vmError;
   }
 
   boolean isCancelled() {
@@ -489,6 +490,11 @@ public final class JavaEnvironment implements ExecutionEnvironment {
   private RuntimeException failure(FunctionFailure.Kind kind, Throwable e, FunctionClassLoader l) {
     if (l.isCancelled()) {
       return cancelled();
+    }
+    Throwable root = e instanceof java.lang.reflect.InvocationTargetException && e.getCause() != null ? e.getCause() : e;
+    if (root instanceof VirtualMachineError && !(root instanceof StackOverflowError)) {
+      // An OutOfMemoryError may have left the function's state half-built; Lambda would have lost the sandbox.
+      vmError = true;
     }
     SecurityException refusal = exitRefusal;
     if (refusal != null) {
