@@ -1,0 +1,473 @@
+package dev.embla.faas.polyglot.js;
+
+import dev.embla.faas.spi.Context;
+import dev.embla.faas.spi.runtime.EnvironmentContext;
+import dev.embla.faas.spi.runtime.ExecutionEnvironment;
+import dev.embla.faas.spi.runtime.FunctionFailure;
+import dev.embla.faas.spi.runtime.FunctionOutput;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.locks.LockSupport;
+import org.graalvm.polyglot.EnvironmentAccess;
+import org.graalvm.polyglot.PolyglotException;
+import org.graalvm.polyglot.Source;
+import org.graalvm.polyglot.Value;
+import org.graalvm.polyglot.io.IOAccess;
+import org.graalvm.polyglot.proxy.ProxyArray;
+import org.graalvm.polyglot.proxy.ProxyExecutable;
+import org.graalvm.polyglot.proxy.ProxyObject;
+
+/**
+ * One execution environment of a JavaScript function: one GraalJS {@link org.graalvm.polyglot.Context}, created by
+ * {@link #init} (so {@link JsPreparedFunction#newEnvironment} stays cheap), with the runtime layer
+ * ({@code embla-runtime.js}) and the function's module loaded in it.
+ *
+ * <p><b>Threads.</b> Init and invoke run on the caller's thread; the engine never overlaps them, and a context may
+ * change threads between calls. The event loop runs on that thread too: after the handler returns, due timers are
+ * fired one host call at a time (GraalJS runs pending promise jobs whenever a host call returns) until the handler's
+ * promise settles or its callback is called.
+ *
+ * <p><b>Cancellation.</b> {@link #cancel} comes from the engine's watchdog thread and must not block, while
+ * {@code Context.close(true)} waits for the guest to stop: so it sets {@code cancelled}, wakes a runner waiting for a
+ * timer, and closes the context from a fresh virtual thread. The running guest code then fails with a cancelled
+ * {@link PolyglotException} at its next safepoint (loops included, even inside {@code try/catch}: JavaScript cannot
+ * catch it), which this class turns into a {@link CancellationException}. A cancelled context is dead, so the
+ * environment is never reusable afterwards.
+ */
+final class JsEnvironment implements ExecutionEnvironment {
+
+  private static final Source RUNTIME = loadRuntime();
+
+  private final JsPreparedFunction function;
+  private final EnvironmentContext env;
+  private final SandboxFileSystem files;
+  private final EventLoop loop = new EventLoop();
+  private final LineSink stdout;
+  private final LineSink stderr;
+
+  private volatile org.graalvm.polyglot.Context context;
+  private volatile boolean cancelled;
+  private volatile boolean broken;
+  private volatile Thread runner;
+
+  private Value driver;
+  private Value invokeFn;
+  private Value describeFn;
+  private Value handler;
+  private ProxyExecutable remaining;
+
+  // The current invocation's outcome, set by the host callbacks; used by the environment's thread only.
+  private Context invocation;
+  private boolean settled;
+  private boolean waitForEmptyLoop;
+  private String resultJson;
+  private FunctionFailure failure;
+
+  JsEnvironment(JsPreparedFunction function, EnvironmentContext env) {
+    this.function = function;
+    this.env = env;
+    this.files = new SandboxFileSystem(function.definition().codeDirectory(), env::tmpDirectory);
+    this.stdout = new LineSink(env.output(), FunctionOutput.Stream.STDOUT);
+    this.stderr = new LineSink(env.output(), FunctionOutput.Stream.STDERR);
+  }
+
+  /**
+   * Creates the context, evaluates the runtime layer and runs the function's module top-level code (Lambda's Init),
+   * then looks up the handler export.
+   *
+   * @throws FunctionFailure of kind INIT if the module throws or does not export the handler
+   * @throws CancellationException if cancelled meanwhile
+   */
+  @Override
+  public void init() {
+    if (context != null) {
+      throw new IllegalStateException("init already ran in environment " + env.environmentId());
+    }
+    runner = Thread.currentThread();
+    try {
+      org.graalvm.polyglot.Context c = newContext();
+      context = c;
+      if (cancelled) {
+        // cancel() ran before the context existed and could not close it
+        c.close(true);
+        throw cancelledException();
+      }
+      driver = c.eval(RUNTIME).execute(hostFunctions(), environmentPairs());
+      invokeFn = driver.getMember("invoke");
+      describeFn = driver.getMember("describe");
+      remaining = args -> invocation == null ? 0 : invocation.getRemainingTimeInMillis();
+      Value exports = function.isModule()
+          ? c.eval(function.moduleSource(files))
+          : driver.getMember("load").execute(function.entry());
+      Value h = exports;
+      for (String name : function.exportPath()) {
+        h = h == null || h.isNull() || !h.hasMembers() ? null : h.getMember(name);
+      }
+      if (h == null || !h.canExecute()) {
+        String file = function.entry().substring(SandboxFileSystem.TASK_ROOT.length() + 1);
+        throw JsPreparedFunction.initFailure("Runtime.HandlerNotFound",
+            function.definition().handler() + " is undefined or not exported (" + file + " exports no function '"
+                + String.join(".", function.exportPath()) + "')");
+      }
+      handler = h;
+    } catch (FunctionFailure f) {
+      broken = true;
+      throw f;
+    } catch (RuntimeException e) {
+      throw translate(FunctionFailure.Kind.INIT, e);
+    } finally {
+      runner = null;
+      flushOutput();
+    }
+  }
+
+  /**
+   * Parses the payload with {@code JSON.parse}, calls the handler, runs the event loop until the handler's promise
+   * settles or its callback is called, and returns {@code JSON.stringify} of the result ({@code null} for
+   * {@code undefined}).
+   *
+   * @throws FunctionFailure of kind HANDLER for an error the handler threw, rejected or passed to its callback, or
+   *     BAD_PAYLOAD for a payload that is not JSON
+   * @throws CancellationException if cancelled meanwhile
+   */
+  @Override
+  public byte[] invoke(byte[] payload, Context invocationContext) {
+    if (handler == null) {
+      throw new IllegalStateException("init has not run in environment " + env.environmentId());
+    }
+    if (cancelled) {
+      throw cancelledException();
+    }
+    runner = Thread.currentThread();
+    invocation = invocationContext;
+    settled = false;
+    waitForEmptyLoop = false;
+    resultJson = null;
+    failure = null;
+    try {
+      invokeFn.executeVoid(handler, new String(payload, StandardCharsets.UTF_8),
+          invocationContext.getAwsRequestId(), invocationContext.getFunctionName(),
+          invocationContext.getFunctionVersion(), invocationContext.getMemoryLimitInMB(),
+          invocationContext.getInvokedFunctionArn(), remaining);
+      runLoop();
+      if (cancelled) {
+        throw cancelledException();
+      }
+      if (failure != null) {
+        throw failure;
+      }
+      // Not settled and nothing left to wait for: Lambda's Node runtime answers null then too.
+      return (settled ? resultJson : "null").getBytes(StandardCharsets.UTF_8);
+    } catch (FunctionFailure f) {
+      throw cancelled ? cancelledException() : f;
+    } catch (RuntimeException e) {
+      throw translate(FunctionFailure.Kind.HANDLER, e);
+    } finally {
+      invocation = null;
+      runner = null;
+      flushOutput();
+    }
+  }
+
+  private void runLoop() {
+    while (!cancelled && !(settled && !waitForEmptyLoop)) {
+      EventLoop.Timer next = loop.peek();
+      if (next == null) {
+        return;
+      }
+      long wait;
+      while (!cancelled && (wait = next.due - System.nanoTime()) > 0) {
+        LockSupport.parkNanos(this, wait);
+      }
+      if (cancelled) {
+        return;
+      }
+      loop.take().callback.executeVoid();
+    }
+  }
+
+  /** Stops the running init or invoke from the watchdog thread; never blocks. */
+  @Override
+  public void cancel() {
+    if (cancelled) {
+      return;
+    }
+    cancelled = true;
+    Thread r = runner;
+    if (r != null) {
+      LockSupport.unpark(r); // a runner waiting for a timer
+    }
+    org.graalvm.polyglot.Context c = context;
+    if (c != null) {
+      // close(true) returns only once the guest has stopped: never on the watchdog's thread
+      Thread.ofVirtual().name("embla-js-cancel-" + env.environmentId()).start(() -> closeQuietly(c));
+    }
+  }
+
+  /** Closes the context; Node functions have no shutdown hook to run. Pending timers are dropped. */
+  @Override
+  public void shutdown(Duration bound) {
+    org.graalvm.polyglot.Context c = context;
+    loop.clearAll();
+    driver = null;
+    invokeFn = null;
+    describeFn = null;
+    handler = null;
+    if (c != null) {
+      closeQuietly(c);
+    }
+  }
+
+  /** Returns false once cancelled, or after the context failed in a way the function may not have survived. */
+  @Override
+  public boolean isReusable() {
+    return !cancelled && !broken;
+  }
+
+  private org.graalvm.polyglot.Context newContext() {
+    // Secure by default, and said explicitly: no host classes, threads, processes, native code or host
+    // environment; the only files are the sandbox's; host objects are reachable only through the proxies given below.
+    return org.graalvm.polyglot.Context.newBuilder("js")
+        .engine(function.engine())
+        .allowHostClassLookup(name -> false)
+        .allowCreateThread(false)
+        .allowCreateProcess(false)
+        .allowNativeAccess(false)
+        .allowEnvironmentAccess(EnvironmentAccess.NONE)
+        .allowIO(IOAccess.newBuilder().fileSystem(files).build())
+        .out(stdout)
+        .err(stderr)
+        .option("js.esm-eval-returns-exports", "true")
+        .currentWorkingDirectory(Path.of(SandboxFileSystem.TASK_ROOT))
+        .build();
+  }
+
+  private ProxyObject hostFunctions() {
+    Map<String, Object> host = new HashMap<>();
+    host.put("write", (ProxyExecutable) a -> {
+      FunctionOutput.Stream s = a[0].asInt() == 0 ? FunctionOutput.Stream.STDOUT : FunctionOutput.Stream.STDERR;
+      for (String line : a[1].asString().split("\r?\n", -1)) {
+        env.output().line(s, line);
+      }
+      return null;
+    });
+    host.put("setTimer", (ProxyExecutable) a -> loop.add(a[0], a[1].asLong(), a[2].asBoolean()));
+    host.put("clearTimer", (ProxyExecutable) a -> {
+      loop.clear(a[0].asInt());
+      return null;
+    });
+    host.put("succeeded", (ProxyExecutable) a -> {
+      settled = true;
+      resultJson = a[0].asString();
+      waitForEmptyLoop = a[1].asBoolean();
+      return null;
+    });
+    host.put("failed", (ProxyExecutable) a -> {
+      settled = true;
+      failure = failureOf(FunctionFailure.Kind.HANDLER, a[0]);
+      return null;
+    });
+    host.put("badPayload", (ProxyExecutable) a -> {
+      settled = true;
+      failure = new FunctionFailure(FunctionFailure.Kind.BAD_PAYLOAD, "Runtime.UnmarshalError",
+          "payload is not JSON: " + a[0].asString(), List.of(), null);
+      return null;
+    });
+    host.put("uncaught", (ProxyExecutable) a -> {
+      // An exception escaping a timer: Node would crash the process, so the invocation fails and the
+      // environment is not reused.
+      broken = true;
+      FunctionFailure f = failureOf(FunctionFailure.Kind.HANDLER, a[0]);
+      if (!settled) {
+        settled = true;
+        failure = f;
+      } else {
+        env.output().line(FunctionOutput.Stream.STDERR, "Uncaught " + f.errorType() + ": " + f.errorMessage());
+      }
+      return null;
+    });
+    host.put("stat", (ProxyExecutable) a -> {
+      try {
+        Path p = files.readable(Path.of(a[0].asString()));
+        return Files.isRegularFile(p) ? 1 : Files.isDirectory(p) ? 2 : 0;
+      } catch (IOException | RuntimeException e) {
+        return 0;
+      }
+    });
+    host.put("readText", (ProxyExecutable) a -> {
+      try {
+        return Files.readString(files.readable(Path.of(a[0].asString())), StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    host.put("compile", (ProxyExecutable) a ->
+        context.eval(function.commonJsSource(files, a[0].asString())));
+    host.put("fs", (ProxyExecutable) a -> fs(a[0].asString(), a[1].asString(), a[2].isNull() ? null : a[2].asString()));
+    return ProxyObject.fromMap(host);
+  }
+
+  // The runtime's fs module: text files in /var/task (read-only) and /tmp. Errors come back as Node's codes.
+  private ProxyObject fs(String op, String guestPath, String data) {
+    try {
+      Path guest = Path.of(guestPath);
+      Object result = switch (op) {
+        case "read" -> Files.readString(files.readable(guest), StandardCharsets.UTF_8);
+        case "write" -> {
+          Files.writeString(files.writable(guest), data, StandardCharsets.UTF_8);
+          yield null;
+        }
+        case "append" -> {
+          Files.writeString(files.writable(guest), data, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+              StandardOpenOption.APPEND);
+          yield null;
+        }
+        case "exists" -> Files.exists(files.readable(guest));
+        case "readdir" -> {
+          List<Object> names = new ArrayList<>();
+          try (DirectoryStream<Path> d = Files.newDirectoryStream(files.readable(guest))) {
+            d.forEach(p -> names.add(p.getFileName().toString()));
+          }
+          names.sort(null);
+          yield ProxyArray.fromList(names);
+        }
+        case "mkdir" -> {
+          Files.createDirectory(files.writable(guest));
+          yield null;
+        }
+        case "mkdirs" -> {
+          Files.createDirectories(files.writable(guest));
+          yield null;
+        }
+        case "unlink" -> {
+          Files.delete(files.writable(guest));
+          yield null;
+        }
+        default -> throw new IllegalArgumentException("unknown fs operation " + op);
+      };
+      Map<String, Object> ok = new HashMap<>();
+      ok.put("ok", result);
+      return ProxyObject.fromMap(ok);
+    } catch (IOException e) {
+      String code = e instanceof NoSuchFileException ? "ENOENT"
+          : e instanceof AccessDeniedException ? "EACCES"
+          : e instanceof FileAlreadyExistsException ? "EEXIST"
+          : e instanceof NotDirectoryException ? "ENOTDIR"
+          : "EIO";
+      String message = switch (code) {
+        case "ENOENT" -> "no such file or directory";
+        case "EACCES" -> "permission denied";
+        case "EEXIST" -> "file already exists";
+        case "ENOTDIR" -> "not a directory";
+        default -> "i/o error";
+      };
+      return ProxyObject.fromMap(Map.of("code", code, "message", message));
+    }
+  }
+
+  private Object environmentPairs() {
+    List<Object> pairs = new ArrayList<>();
+    function.definition().environment().forEach((k, v) -> {
+      pairs.add(k);
+      pairs.add(v);
+    });
+    return ProxyArray.fromList(pairs);
+  }
+
+  private RuntimeException translate(FunctionFailure.Kind kind, RuntimeException e) {
+    if (cancelled) {
+      return cancelledException();
+    }
+    if (e instanceof PolyglotException p) {
+      if (p.isCancelled() || p.isInterrupted() || p.isExit()) {
+        broken = true;
+        return cancelledException();
+      }
+      if (kind == FunctionFailure.Kind.INIT) {
+        broken = true;
+      }
+      if (p.isGuestException() && !p.isInternalError()) {
+        if (p.isResourceExhausted()) {
+          broken = true; // a stack overflow or an allocation failure may have left state half-changed
+        }
+        return guestFailure(kind, p);
+      }
+    }
+    // A failure of the runtime itself, not the function's: the engine reports it and discards the environment.
+    broken = true;
+    return e;
+  }
+
+  private FunctionFailure guestFailure(FunctionFailure.Kind kind, PolyglotException p) {
+    Value guest = p.getGuestObject();
+    if (guest != null && !guest.isNull() && describeFn != null) {
+      try {
+        return failureOf(kind, describeFn.execute(guest));
+      } catch (RuntimeException ignored) {
+        // fall through to what the host can see of it
+      }
+    }
+    List<String> stack = new ArrayList<>();
+    for (PolyglotException.StackFrame f : p.getPolyglotStackTrace()) {
+      if (f.isGuestFrame()) {
+        stack.add("    at " + f);
+      }
+    }
+    return new FunctionFailure(kind, p.isSyntaxError() ? "SyntaxError" : "Error", p.getMessage(), stack, null);
+  }
+
+  private static FunctionFailure failureOf(FunctionFailure.Kind kind, Value described) {
+    Value s = described.getMember("stack");
+    List<String> stack = new ArrayList<>((int) s.getArraySize());
+    for (long i = 0; i < s.getArraySize(); i++) {
+      stack.add(s.getArrayElement(i).asString());
+    }
+    return new FunctionFailure(kind, described.getMember("type").asString(),
+        described.getMember("message").asString(), stack, null);
+  }
+
+  private CancellationException cancelledException() {
+    return new CancellationException("execution environment " + env.environmentId() + " was cancelled");
+  }
+
+  private void flushOutput() {
+    stdout.flushPartial();
+    stderr.flushPartial();
+  }
+
+  private static void closeQuietly(org.graalvm.polyglot.Context c) {
+    try {
+      c.close(true);
+    } catch (RuntimeException ignored) {
+      // already closed, or closing a cancelled context: it is gone either way
+    }
+  }
+
+  private static Source loadRuntime() {
+    try (InputStream in = JsEnvironment.class.getResourceAsStream("embla-runtime.js")) {
+      if (in == null) {
+        throw new IllegalStateException("embla-runtime.js missing from the classpath");
+      }
+      return Source.newBuilder("js", new String(in.readAllBytes(), StandardCharsets.UTF_8), "embla-runtime.js")
+          .cached(true).buildLiteral();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

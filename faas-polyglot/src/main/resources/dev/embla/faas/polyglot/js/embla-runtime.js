@@ -1,0 +1,306 @@
+// Embla's Node.js-style runtime layer for GraalJS, evaluated once per execution environment (context).
+// GraalJS has no event loop, no require, no process and no fs: this file supplies small, honest versions of each,
+// over the host functions in `host` (see JsEnvironment). It returns the driver the host calls for Init and Invoke.
+(function (host, envPairs) {
+  'use strict';
+  const g = globalThis;
+  const SELF = 'embla-runtime.js';
+
+  // ---- errors in Lambda's shape ----
+  function describe(e) {
+    if (e !== null && typeof e === 'object') {
+      const stack = typeof e.stack === 'string'
+        ? e.stack.split('\n').filter((l) => /^\s+at /.test(l) && !l.includes(SELF))
+        : [];
+      const name = e.name || (e.constructor && e.constructor.name) || 'Error';
+      return { type: String(name), message: e.message === undefined ? '' : String(e.message), stack };
+    }
+    // Lambda's Node runtime reports a thrown primitive by its typeof
+    return { type: typeof e, message: String(e), stack: [] };
+  }
+
+  // ---- console: one host line per printed line ----
+  function inspect(v) {
+    if (typeof v === 'string') return v;
+    if (v instanceof Error) return v.stack || String(v);
+    if (typeof v === 'function') return '[Function: ' + (v.name || 'anonymous') + ']';
+    if (typeof v === 'bigint') return v + 'n';
+    if (v === undefined || typeof v === 'symbol') return String(v);
+    try { const s = JSON.stringify(v); return s === undefined ? String(v) : s; } catch (err) { return String(v); }
+  }
+  function format(args) {
+    if (args.length === 0) return '';
+    let i = 0;
+    let out = '';
+    if (typeof args[0] === 'string' && args[0].includes('%')) {
+      const f = args[0];
+      i = 1;
+      out = f.replace(/%[sdifjoO%]/g, (m) => {
+        if (m === '%%') return '%';
+        if (i >= args.length) return m;
+        const a = args[i++];
+        switch (m) {
+          case '%s': return typeof a === 'string' ? a : inspect(a);
+          case '%d': case '%i': return String(m === '%i' ? parseInt(a) : Number(a));
+          case '%f': return String(parseFloat(a));
+          default: return inspect(a);
+        }
+      });
+    } else {
+      out = inspect(args[0]);
+      i = 1;
+    }
+    for (; i < args.length; i++) out += ' ' + inspect(args[i]);
+    return out;
+  }
+  const out = (...a) => host.write(0, format(a));
+  const err = (...a) => host.write(1, format(a));
+  g.console = { log: out, info: out, debug: out, trace: out, warn: err, error: err };
+
+  // ---- timers: the host keeps the queue and runs it on the invoking thread ----
+  function timerCallback(fn, args) {
+    if (typeof fn !== 'function') {
+      throw new TypeError('The "callback" argument must be of type function. Received ' + typeof fn);
+    }
+    return () => {
+      try { fn(...args); } catch (e) { host.uncaught(describe(e)); }
+    };
+  }
+  function delay(ms) {
+    const n = Number(ms);
+    return n >= 1 && n <= 2147483647 ? Math.floor(n) : 1; // Node's rule: anything else is 1 ms
+  }
+  class Timeout {
+    constructor(id) { this.id = id; }
+    ref() { return this; }
+    unref() { return this; }
+    hasRef() { return true; }
+    refresh() { return this; }
+    [Symbol.toPrimitive]() { return this.id; }
+  }
+  const clear = (t) => {
+    if (t instanceof Timeout) host.clearTimer(t.id);
+    else if (typeof t === 'number') host.clearTimer(t);
+  };
+  g.setTimeout = (fn, ms, ...args) => new Timeout(host.setTimer(timerCallback(fn, args), delay(ms), false));
+  g.setInterval = (fn, ms, ...args) => new Timeout(host.setTimer(timerCallback(fn, args), delay(ms), true));
+  g.setImmediate = (fn, ...args) => new Timeout(host.setTimer(timerCallback(fn, args), 0, false));
+  g.clearTimeout = clear;
+  g.clearInterval = clear;
+  g.clearImmediate = clear;
+  if (typeof g.queueMicrotask !== 'function') {
+    g.queueMicrotask = (fn) => { Promise.resolve().then(() => fn()); };
+  }
+
+  // ---- process: the function's own variables only ----
+  const env = {};
+  for (let i = 0; i + 1 < envPairs.length; i += 2) env[envPairs[i]] = envPairs[i + 1];
+  g.process = {
+    env,
+    argv: ['/var/lang/bin/node'],
+    platform: 'linux',
+    version: 'v22.0.0',
+    versions: {},
+    cwd: () => '/var/task',
+    nextTick: (fn, ...args) => queueMicrotask(() => fn(...args)),
+    hrtime: Object.assign(() => { throw new Error('process.hrtime is not supported'); },
+      { bigint: () => BigInt(Math.round(performance.now() * 1e6)) }),
+  };
+
+  // ---- paths ----
+  function normalize(p) {
+    const parts = [];
+    for (const s of p.split('/')) {
+      if (!s || s === '.') continue;
+      if (s === '..') parts.pop(); else parts.push(s);
+    }
+    return '/' + parts.join('/');
+  }
+  function dirname(p) {
+    const i = p.lastIndexOf('/');
+    return i <= 0 ? '/' : p.slice(0, i);
+  }
+  const path = {
+    sep: '/',
+    delimiter: ':',
+    normalize,
+    dirname,
+    join: (...ps) => { const j = normalize(ps.join('/')); return ps.length && String(ps[0]).startsWith('/') ? j : j.slice(1) || '.'; },
+    resolve: (...ps) => { let r = '/var/task'; for (const p of ps) r = String(p).startsWith('/') ? p : r + '/' + p; return normalize(r); },
+    basename: (p, ext) => { let b = String(p).split('/').filter(Boolean).pop() || ''; if (ext && b.endsWith(ext)) b = b.slice(0, -ext.length); return b; },
+    extname: (p) => { const b = path.basename(p); const i = b.lastIndexOf('.'); return i <= 0 ? '' : b.slice(i); },
+    isAbsolute: (p) => String(p).startsWith('/'),
+  };
+  path.posix = path;
+
+  // ---- fs: /var/task read-only and /tmp read-write, text only ----
+  function fsCall(op, p, data) {
+    const r = host.fs(op, String(p), data === undefined ? null : data);
+    if (r.code) {
+      const e = new Error(r.code + ': ' + r.message + ", " + op + " '" + p + "'");
+      e.code = r.code;
+      e.path = String(p);
+      throw e;
+    }
+    return r.ok;
+  }
+  const fs = {
+    readFileSync: (p) => fsCall('read', p),
+    writeFileSync: (p, data) => { fsCall('write', p, String(data)); },
+    appendFileSync: (p, data) => { fsCall('append', p, String(data)); },
+    existsSync: (p) => { try { return fsCall('exists', p) === true; } catch (e) { return false; } },
+    readdirSync: (p) => Array.from(fsCall('readdir', p)),
+    mkdirSync: (p, o) => { fsCall(o && o.recursive ? 'mkdirs' : 'mkdir', p); },
+    unlinkSync: (p) => { fsCall('unlink', p); },
+  };
+  fs.promises = {
+    readFile: async (p) => fs.readFileSync(p),
+    writeFile: async (p, d) => fs.writeFileSync(p, d),
+    appendFile: async (p, d) => fs.appendFileSync(p, d),
+    readdir: async (p) => fs.readdirSync(p),
+    mkdir: async (p, o) => fs.mkdirSync(p, o),
+    unlink: async (p) => fs.unlinkSync(p),
+  };
+  const timers = { setTimeout: g.setTimeout, setInterval: g.setInterval, setImmediate: g.setImmediate,
+    clearTimeout: clear, clearInterval: clear, clearImmediate: clear };
+  const builtins = { fs, path, timers, 'fs/promises': fs.promises };
+
+  // ---- CommonJS: Node's resolution over /var/task, files compiled (and cached) by the host ----
+  const cache = Object.create(null);
+  const isFile = (p) => host.stat(p) === 1;
+  function tryFile(p) {
+    if (isFile(p)) return p;
+    for (const ext of ['.js', '.json', '.cjs']) if (isFile(p + ext)) return p + ext;
+    return null;
+  }
+  function tryIndex(p) {
+    for (const n of ['/index.js', '/index.json', '/index.cjs']) if (isFile(p + n)) return p + n;
+    return null;
+  }
+  function tryDirectory(p) {
+    if (host.stat(p) !== 2) return null;
+    if (isFile(p + '/package.json')) {
+      let main;
+      try { main = JSON.parse(host.readText(p + '/package.json')).main; } catch (e) { main = undefined; }
+      if (typeof main === 'string' && main) {
+        const m = normalize(p + '/' + main);
+        const r = tryFile(m) || tryIndex(m);
+        if (r) return r;
+      }
+    }
+    return tryIndex(p);
+  }
+  function resolve(request, fromDir) {
+    if (request === '.' || request === '..' || request.startsWith('./') || request.startsWith('../')
+        || request.startsWith('/')) {
+      const base = normalize(request.startsWith('/') ? request : fromDir + '/' + request);
+      const r = tryFile(base) || tryDirectory(base);
+      if (r) return r;
+    } else {
+      for (let dir = fromDir; ; dir = dirname(dir)) {
+        if (!dir.endsWith('/node_modules')) {
+          const base = normalize(dir + '/node_modules/' + request);
+          const r = tryFile(base) || tryDirectory(base);
+          if (r) return r;
+        }
+        if (dir === '/') break;
+      }
+    }
+    const e = new Error("Cannot find module '" + request + "' from '" + fromDir + "'");
+    e.code = 'MODULE_NOT_FOUND';
+    throw e;
+  }
+  function load(filename) {
+    const cached = cache[filename];
+    if (cached) return cached.exports;
+    const module = { id: filename, filename, exports: {}, loaded: false, children: [] };
+    cache[filename] = module;
+    try {
+      if (filename.endsWith('.json')) {
+        module.exports = JSON.parse(host.readText(filename));
+      } else {
+        const dir = dirname(filename);
+        host.compile(filename).call(module.exports, module.exports, makeRequire(dir), module, filename, dir);
+      }
+    } catch (e) {
+      delete cache[filename]; // as Node does: a failed module is retried by the next require
+      throw e;
+    }
+    module.loaded = true;
+    return module.exports;
+  }
+  function makeRequire(dir) {
+    const require = (request) => {
+      if (typeof request !== 'string' || request === '') {
+        throw new TypeError('The "id" argument must be a non-empty string');
+      }
+      const name = request.startsWith('node:') ? request.slice(5) : request;
+      if (Object.prototype.hasOwnProperty.call(builtins, name)) return builtins[name];
+      return load(resolve(request, dir));
+    };
+    require.resolve = (request) => resolve(request, dir);
+    require.cache = cache;
+    return require;
+  }
+  g.require = makeRequire('/var/task');
+
+  // ---- the driver ----
+  return {
+    describe,
+    load,
+    invoke(handler, payload, requestId, functionName, functionVersion, memory, arn, remaining) {
+      let event;
+      try {
+        event = payload.length === 0 ? null : JSON.parse(payload);
+      } catch (e) {
+        host.badPayload(String(e.message));
+        return;
+      }
+      let done = false;
+      const context = {
+        awsRequestId: requestId,
+        functionName,
+        functionVersion,
+        memoryLimitInMB: String(memory), // a string in Lambda's Node runtime too
+        invokedFunctionArn: arn,
+        logGroupName: '/aws/lambda/' + functionName,
+        callbackWaitsForEmptyEventLoop: true,
+        getRemainingTimeInMillis: () => remaining(),
+      };
+      const finish = (error, value, viaCallback) => {
+        if (done) return;
+        done = true;
+        if (error !== null && error !== undefined) {
+          host.failed(describe(error));
+          return;
+        }
+        let json;
+        try {
+          json = JSON.stringify(value);
+        } catch (e) {
+          host.failed(describe(e));
+          return;
+        }
+        host.succeeded(json === undefined ? 'null' : json,
+          viaCallback && context.callbackWaitsForEmptyEventLoop !== false);
+      };
+      const callback = (error, value) => finish(error, value, true);
+      context.done = callback;
+      context.succeed = (value) => finish(null, value, true);
+      context.fail = (error) => finish(error === undefined || error === null ? new Error('failed') : error, undefined, true);
+      let result;
+      try {
+        result = handler(event, context, callback);
+      } catch (e) {
+        finish(e === undefined || e === null ? new Error(String(e)) : e, undefined, false);
+        return;
+      }
+      // As in Lambda: a promise settles the invocation; anything else waits for the callback (or an empty loop).
+      if (result !== null && (typeof result === 'object' || typeof result === 'function')
+          && typeof result.then === 'function') {
+        result.then((v) => finish(null, v, false),
+          (e) => finish(e === undefined || e === null ? new Error('Promise rejected with ' + e) : e, undefined, false));
+      }
+    },
+  };
+})

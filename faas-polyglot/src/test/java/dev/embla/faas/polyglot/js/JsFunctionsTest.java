@@ -1,0 +1,367 @@
+package dev.embla.faas.polyglot.js;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.embla.faas.FaasEngine;
+import dev.embla.faas.FunctionCode;
+import dev.embla.faas.FunctionConfig;
+import dev.embla.faas.FunctionError;
+import dev.embla.faas.InvocationResult;
+import dev.embla.faas.internal.engine.LocalEngine;
+import dev.embla.faas.testing.LogCapture;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * JavaScript functions end to end: the {@code nodejs} runtime found by {@link java.util.ServiceLoader} inside the real
+ * engine. One engine for the class (contexts share its GraalJS engine); every test registers its own functions.
+ */
+class JsFunctionsTest {
+
+  static FaasEngine engine;
+
+  @TempDir
+  static Path code;
+
+  @BeforeAll
+  static void startEngine() {
+    engine = FaasEngine.builder().keepAlive(Duration.ofMinutes(10)).build();
+  }
+
+  @AfterAll
+  static void closeEngine() {
+    engine.close();
+  }
+
+  private static void register(String name, String handler, Map<String, String> files) {
+    register(name, handler, files, Duration.ofSeconds(10));
+  }
+
+  private static void register(String name, String handler, Map<String, String> files, Duration timeout) {
+    Path dir = code.resolve(name);
+    try {
+      for (Map.Entry<String, String> f : files.entrySet()) {
+        Path p = dir.resolve(f.getKey());
+        Files.createDirectories(p.getParent());
+        Files.writeString(p, f.getValue());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    engine.createFunction(FunctionConfig.builder(name).runtime("nodejs").handler(handler).timeout(timeout)
+        .environment("GREETING", "hej").build(), FunctionCode.fromDirectory(dir));
+  }
+
+  private static String invoke(String name, String payload) {
+    InvocationResult r = engine.invoke(name, payload);
+    assertThat(r.error()).as("error of %s", name).isEmpty();
+    return r.payloadAsString();
+  }
+
+  @Test
+  void commonJs_asyncHandler_getsEventAndContext() {
+    register("cjs", "index.handler", Map.of("index.js", """
+        exports.handler = async (event, context) => ({
+          got: event.name,
+          fn: context.functionName,
+          id: typeof context.awsRequestId,
+          mem: context.memoryLimitInMB,
+          arn: context.invokedFunctionArn.endsWith(':cjs'),
+          remaining: context.getRemainingTimeInMillis() > 0,
+          waits: context.callbackWaitsForEmptyEventLoop,
+        });
+        """));
+    assertThat(invoke("cjs", "{\"name\":\"embla\"}")).isEqualTo(
+        "{\"got\":\"embla\",\"fn\":\"cjs\",\"id\":\"string\",\"mem\":\"128\",\"arn\":true,\"remaining\":true,"
+            + "\"waits\":true}");
+  }
+
+  @Test
+  void esModule_handlerAndRelativeImport() {
+    register("esm", "app.handler", Map.of(
+        "app.mjs", """
+            import { twice } from './lib/math.mjs';
+            export const handler = async (event) => twice(event.n);
+            """,
+        "lib/math.mjs", "export const twice = (n) => n * 2;\n"));
+    assertThat(invoke("esm", "{\"n\":21}")).isEqualTo("42");
+  }
+
+  @Test
+  void promiseAndCallbackStyles_andUndefinedIsNull() {
+    register("styles", "index.handler", Map.of("index.js", """
+        module.exports.handler = (event, context, callback) => {
+          if (event.style === 'promise') return Promise.resolve(event.value);
+          if (event.style === 'undefined') return Promise.resolve(undefined);
+          callback(null, { via: 'callback', value: event.value });
+        };
+        """));
+    assertThat(invoke("styles", "{\"style\":\"promise\",\"value\":[1,2]}")).isEqualTo("[1,2]");
+    assertThat(invoke("styles", "{\"style\":\"callback\",\"value\":\"x\"}"))
+        .isEqualTo("{\"via\":\"callback\",\"value\":\"x\"}");
+    assertThat(invoke("styles", "{\"style\":\"undefined\"}")).isEqualTo("null");
+  }
+
+  @Test
+  void timers_fireInDueOrder_andAwaitedTimeoutSettles() {
+    register("timers", "index.handler", Map.of("index.js", """
+        exports.handler = async () => {
+          const order = [];
+          setTimeout(() => order.push('b'), 300);
+          setTimeout(() => order.push('a'), 5);
+          const t = setTimeout(() => order.push('never'), 1);
+          clearTimeout(t);
+          queueMicrotask(() => order.push('micro'));
+          let ticks = 0;
+          const i = setInterval(() => { if (++ticks === 3) clearInterval(i); }, 1);
+          await new Promise((r) => setTimeout(r, 10));
+          order.push('awaited');
+          await new Promise((r) => setTimeout(r, 400));
+          return { order, ticks };
+        };
+        """));
+    assertThat(invoke("timers", "{}")).isEqualTo("{\"order\":[\"micro\",\"a\",\"awaited\",\"b\"],\"ticks\":3}");
+  }
+
+  @Test
+  void callbackStyle_waitsForEmptyEventLoop() {
+    register("waits", "index.handler", Map.of("index.js", """
+        let late = 0;
+        exports.handler = (event, context, callback) => {
+          const seen = late;
+          setTimeout(() => { late++; }, 5);
+          callback(null, seen);
+        };
+        """));
+    assertThat(invoke("waits", "{}")).isEqualTo("0");
+    assertThat(invoke("waits", "{}")).isEqualTo("1"); // the timer ran before the first answer was sent
+  }
+
+  @Test
+  void require_relativeFileJsonAndNodeModulesPackage() {
+    register("req", "src/main.handler", Map.of(
+        "src/main.js", """
+            const greet = require('./greet');
+            const data = require('../data.json');
+            const pad = require('left-pad');
+            exports.handler = async () => pad(greet(data.who), 12);
+            """,
+        "src/greet.js", "module.exports = (who) => 'hi ' + who;\n",
+        "data.json", "{\"who\":\"js\"}",
+        "node_modules/left-pad/package.json", "{\"name\":\"left-pad\",\"main\":\"lib/pad.js\"}",
+        "node_modules/left-pad/lib/pad.js", "module.exports = (s, n) => '*'.repeat(n - s.length) + s;\n"));
+    assertThat(invoke("req", "{}")).isEqualTo("\"*******hi js\"");
+  }
+
+  @Test
+  void init_runsOncePerEnvironment() {
+    register("count", "index.handler", Map.of("index.js", """
+        let inits = 0, calls = 0;
+        inits++;
+        exports.handler = async () => inits + '/' + (++calls);
+        """));
+    assertThat(invoke("count", "{}")).isEqualTo("\"1/1\"");
+    assertThat(invoke("count", "{}")).isEqualTo("\"1/2\"");
+    assertThat(((LocalEngine) engine).prewarm("count", 1)).isEqualTo(1);
+    assertThat(invoke("count", "{}")).isEqualTo("\"1/1\""); // most recently used: the new environment
+  }
+
+  @Test
+  void thrownTypeError_comesBackInLambdasShape_andEnvironmentIsReused() {
+    register("boom", "index.handler", Map.of("index.js", """
+        exports.handler = async (event) => {
+          if (event.ok) return 'fine';
+          return event.missing.field;
+        };
+        """));
+    InvocationResult r = engine.invoke("boom", "{}");
+    FunctionError e = r.error().orElseThrow();
+    assertThat(e.kind()).isEqualTo(FunctionError.Kind.HANDLER);
+    assertThat(e.errorType()).isEqualTo("TypeError");
+    assertThat(e.errorMessage()).contains("field");
+    assertThat(e.stackTrace()).isNotEmpty().first().asString().contains("/var/task/index.js:3");
+    InvocationResult next = engine.invoke("boom", "{\"ok\":true}");
+    assertThat(next.payloadAsString()).isEqualTo("\"fine\"");
+    assertThat(next.isColdStart()).isFalse();
+  }
+
+  @Test
+  void callbackError_andRejection_keepTheirNames() {
+    register("rejects", "index.handler", Map.of("index.js", """
+        class ValidationError extends Error { constructor(m) { super(m); this.name = 'ValidationError'; } }
+        exports.handler = (event, context, callback) => {
+          if (event.how === 'callback') return callback(new RangeError('too big'));
+          return Promise.reject(new ValidationError('bad input'));
+        };
+        """));
+    FunctionError cb = engine.invoke("rejects", "{\"how\":\"callback\"}").error().orElseThrow();
+    assertThat(cb.errorType()).isEqualTo("RangeError");
+    assertThat(cb.errorMessage()).isEqualTo("too big");
+    FunctionError rejected = engine.invoke("rejects", "{}").error().orElseThrow();
+    assertThat(rejected.errorType()).isEqualTo("ValidationError");
+    assertThat(rejected.errorMessage()).isEqualTo("bad input");
+  }
+
+  @Test
+  void initError_andMissingExport_areInitFailures() {
+    register("badinit", "index.handler", Map.of("index.js", """
+        const config = undefined;
+        const region = config.region;
+        exports.handler = async () => region;
+        """));
+    FunctionError e = engine.invoke("badinit", "{}").error().orElseThrow();
+    assertThat(e.kind()).isEqualTo(FunctionError.Kind.INIT);
+    assertThat(e.errorType()).isEqualTo("TypeError");
+
+    register("noexport", "index.handler", Map.of("index.js", "exports.other = () => 1;\n"));
+    FunctionError missing = engine.invoke("noexport", "{}").error().orElseThrow();
+    assertThat(missing.kind()).isEqualTo(FunctionError.Kind.INIT);
+    assertThat(missing.errorType()).isEqualTo("Runtime.HandlerNotFound");
+    assertThat(missing.errorMessage()).contains("index.handler");
+  }
+
+  @Test
+  void missingHandlerFile_isRefusedAtRegistration() {
+    Path dir = code.resolve("nofile");
+    try {
+      Files.createDirectories(dir);
+      Files.writeString(dir.resolve("other.js"), "exports.handler = () => 1;");
+    } catch (IOException ex) {
+      throw new UncheckedIOException(ex);
+    }
+    Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> engine.createFunction(
+        FunctionConfig.builder("nofile").runtime("nodejs").handler("index.handler").build(),
+        FunctionCode.fromDirectory(dir)));
+    // Either refused when registered or reported by the first invoke: both must name the missing file.
+    String message = thrown != null ? thrown.getMessage()
+        : engine.invoke("nofile", "{}").error().orElseThrow().errorMessage();
+    assertThat(message).contains("index");
+  }
+
+  @Test
+  void consoleOutput_landsInTheInvocationsLog() {
+    register("logs", "index.handler", Map.of("index.js", """
+        exports.handler = async (event) => {
+          console.log('hello %s', event.who, { n: 1 });
+          console.error('oops');
+          return 'ok';
+        };
+        """));
+    try (LogCapture logs = LogCapture.of("embla.function.logs")) {
+      InvocationResult r = engine.invoke("logs", "{\"who\":\"world\"}");
+      assertThat(logs.lines()).anySatisfy(l -> {
+        assertThat(l.message()).contains("hello world {\"n\":1}");
+        assertThat(l.requestId()).isEqualTo(r.requestId());
+      });
+      assertThat(logs.lines()).anySatisfy(l -> assertThat(l.message()).contains("oops"));
+    }
+  }
+
+  @Test
+  void processEnv_showsFunctionVariables_notTheHosts() {
+    register("env", "index.handler", Map.of("index.js", """
+        exports.handler = async () => ({ greeting: process.env.GREETING, path: process.env.PATH ?? null,
+          name: process.env.AWS_LAMBDA_FUNCTION_NAME ?? null });
+        """));
+    assertThat(System.getenv("PATH")).isNotNull();
+    assertThat(invoke("env", "{}")).isEqualTo("{\"greeting\":\"hej\",\"path\":null,\"name\":\"env\"}");
+  }
+
+  @Test
+  void runawayLoop_timesOutOnTime_andNextCallColdStarts() {
+    register("spin", "index.handler", Map.of("index.js", """
+        exports.handler = async (event) => {
+          if (event.spin === 'plain') { while (true) {} }
+          if (event.spin === 'catch') { while (true) { try { while (true) {} } catch (e) { } } }
+          return 'done';
+        };
+        """), Duration.ofSeconds(1));
+    assertThat(invoke("spin", "{}")).isEqualTo("\"done\"");
+    for (String how : new String[] {"plain", "catch"}) {
+      long t0 = System.nanoTime();
+      InvocationResult r = engine.invoke("spin", "{\"spin\":\"" + how + "\"}");
+      long elapsedMs = (System.nanoTime() - t0) / 1_000_000;
+      assertThat(r.error().orElseThrow().errorType()).isEqualTo("Sandbox.Timedout");
+      assertThat(elapsedMs).as("real time of a 1 s timeout (%s)", how).isLessThan(1500);
+      InvocationResult next = engine.invoke("spin", "{}");
+      assertThat(next.payloadAsString()).isEqualTo("\"done\"");
+      assertThat(next.isColdStart()).isTrue();
+    }
+  }
+
+  @Test
+  void timerLoop_isCancelledToo() {
+    register("tick", "index.handler", Map.of("index.js", """
+        exports.handler = (event, context, callback) => { setInterval(() => {}, 5); callback(null, 'sent'); };
+        """), Duration.ofSeconds(1));
+    long t0 = System.nanoTime();
+    InvocationResult r = engine.invoke("tick", "{}");
+    // callbackWaitsForEmptyEventLoop: an interval never empties it, as in Lambda
+    assertThat(r.error().orElseThrow().errorType()).isEqualTo("Sandbox.Timedout");
+    assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1500);
+  }
+
+  @Test
+  void sandbox_noHostClasses() {
+    register("java", "index.handler", Map.of("index.js", """
+        exports.handler = async () => {
+          try { Java.type('java.lang.System'); return 'reached the host'; }
+          catch (e) { return 'denied: ' + e.name; }
+        };
+        """));
+    assertThat(invoke("java", "{}")).startsWith("\"denied: ");
+  }
+
+  @Test
+  void sandbox_noHostFiles_codeIsReadOnly() {
+    register("files", "index.handler", Map.of("index.js", """
+        const fs = require('fs');
+        const attempt = (f) => { try { return 'ok:' + f(); } catch (e) { return e.code || e.name; } };
+        exports.handler = async () => ({
+          passwd: attempt(() => fs.readFileSync('/etc/passwd')),
+          escape: attempt(() => fs.readFileSync('/var/task/../../etc/passwd')),
+          load: attempt(() => load('/etc/passwd')),
+          ownCode: attempt(() => fs.readFileSync('/var/task/index.js').length > 0),
+          writeCode: attempt(() => fs.writeFileSync('/var/task/x', 'no')),
+        });
+        """));
+    assertThat(invoke("files", "{}")).isEqualTo("{\"passwd\":\"ENOENT\",\"escape\":\"ENOENT\",\"load\":\"TypeError\","
+        + "\"ownCode\":\"ok:true\",\"writeCode\":\"EACCES\"}");
+  }
+
+  @Test
+  void sandbox_tmpIsWritable_andPrivateToTheEnvironment_globalsToo() {
+    String writer = """
+        const fs = require('fs');
+        exports.handler = async () => {
+          fs.writeFileSync('/tmp/x', 'secret');
+          globalThis.shared = 'secret';
+          return fs.readFileSync('/tmp/x');
+        };
+        """;
+    String reader = """
+        const fs = require('fs');
+        exports.handler = async () => ({ tmp: fs.existsSync('/tmp/x'), global: typeof globalThis.shared });
+        """;
+    register("writer", "index.handler", Map.of("index.js", writer));
+    register("reader", "index.handler", Map.of("index.js", reader));
+    assertThat(invoke("writer", "{}")).isEqualTo("\"secret\"");
+    assertThat(invoke("reader", "{}")).isEqualTo("{\"tmp\":false,\"global\":\"undefined\"}");
+  }
+
+  @Test
+  void invalidJsonPayload_isRejectedBeforeTheHandlerRuns() {
+    register("strict", "index.handler", Map.of("index.js", "exports.handler = async (e) => e;\n"));
+    Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> engine.invoke("strict", "{nope"));
+    assertThat(thrown).isInstanceOf(dev.embla.faas.InvalidRequestContentException.class);
+    assertThat(invoke("strict", "[1]")).isEqualTo("[1]");
+  }
+}
