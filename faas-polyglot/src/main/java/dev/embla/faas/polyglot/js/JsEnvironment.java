@@ -26,6 +26,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.locks.LockSupport;
 import org.graalvm.polyglot.EnvironmentAccess;
 import org.graalvm.polyglot.PolyglotException;
+import org.graalvm.polyglot.SandboxPolicy;
 import org.graalvm.polyglot.Source;
 import org.graalvm.polyglot.Value;
 import org.graalvm.polyglot.io.IOAccess;
@@ -245,6 +246,7 @@ final class JsEnvironment implements ExecutionEnvironment {
     // environment; the only files are the sandbox's; host objects are reachable only through the proxies given below.
     return org.graalvm.polyglot.Context.newBuilder("js")
         .engine(function.engine())
+        .sandbox(SandboxPolicy.CONSTRAINED)
         .allowHostClassLookup(name -> false)
         .allowCreateThread(false)
         .allowCreateProcess(false)
