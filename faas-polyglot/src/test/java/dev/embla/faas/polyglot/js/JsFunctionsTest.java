@@ -111,6 +111,31 @@ class JsFunctionsTest {
   }
 
   @Test
+  void handlerThatNeverAnswers_returnsNullOnceTheLoopIsEmpty_asLambdaDoes() {
+    register("silent", "index.handler", Map.of("index.js", """
+        exports.handler = (event) => {
+          if (event.style === 'sync') return 'ignored without a callback';
+          return new Promise(() => {});
+        };
+        """));
+    assertThat(invoke("silent", "{\"style\":\"sync\"}")).isEqualTo("null");
+    assertThat(invoke("silent", "{}")).isEqualTo("null");
+  }
+
+  @Test
+  void esModuleError_isAHandlerFailureWithItsFrames() {
+    register("esmboom", "index.handler", Map.of("index.mjs", """
+        export async function handler() {
+          throw new SyntaxError('not really');
+        }
+        """));
+    FunctionError e = engine.invoke("esmboom", "{}").error().orElseThrow();
+    assertThat(e.kind()).isEqualTo(FunctionError.Kind.HANDLER);
+    assertThat(e.errorType()).isEqualTo("SyntaxError");
+    assertThat(e.stackTrace()).anySatisfy(l -> assertThat(l).contains("/var/task/index.mjs:2"));
+  }
+
+  @Test
   void timers_fireInDueOrder_andAwaitedTimeoutSettles() {
     register("timers", "index.handler", Map.of("index.js", """
         exports.handler = async () => {
@@ -240,10 +265,8 @@ class JsFunctionsTest {
     Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> engine.createFunction(
         FunctionConfig.builder("nofile").runtime("nodejs").handler("index.handler").build(),
         FunctionCode.fromDirectory(dir)));
-    // Either refused when registered or reported by the first invoke: both must name the missing file.
-    String message = thrown != null ? thrown.getMessage()
-        : engine.invoke("nofile", "{}").error().orElseThrow().errorMessage();
-    assertThat(message).contains("index");
+    assertThat(thrown).isInstanceOf(dev.embla.faas.InvalidConfigurationException.class)
+        .hasMessageContaining("index.js").hasMessageContaining("index.mjs");
   }
 
   @Test
