@@ -1,8 +1,8 @@
 /**
- * The GraalVM runtimes ({@code nodejs} on GraalJS, {@code python3} on GraalPy), to be plugged into the engine as
- * {@link dev.embla.faas.spi.runtime.RuntimeProvider}s through the runtime SPI (issue 3). Empty until then, on purpose:
- * no stub pretends to run guest code.
+ * The GraalVM runtimes, plugged into the engine as {@link dev.embla.faas.spi.runtime.RuntimeProvider}s through the
+ * runtime SPI: {@code nodejs} on GraalJS in {@link dev.embla.faas.polyglot.js}; {@code python3} on GraalPy is still to
+ * come (issue 3).
  *
- * <p>This package owns every GraalVM type in Embla; it must not touch faas-core's internals.
+ * <p>This module owns every GraalVM type in Embla; it must not touch faas-core's internals.
  */
 package dev.embla.faas.polyglot;
