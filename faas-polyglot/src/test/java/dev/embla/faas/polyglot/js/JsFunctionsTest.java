@@ -157,6 +157,39 @@ class JsFunctionsTest {
   }
 
   @Test
+  void concurrentInvocations_runInTheirOwnEnvironments_eachWithItsOwnEventLoop() throws Exception {
+    register("parallel", "index.handler", Map.of("index.js", """
+        const me = Math.random();
+        let busy = false;
+        exports.handler = async (event) => {
+          if (busy) throw new Error('two invocations in one environment');
+          busy = true;
+          await new Promise((r) => setTimeout(r, 300));
+          busy = false;
+          return { me, n: event.n };
+        };
+        """));
+    invoke("parallel", "{\"n\":0}"); // one warm environment; the second call below cold-starts another
+    java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+    try (var pool = java.util.concurrent.Executors.newFixedThreadPool(2)) {
+      var a = pool.submit(() -> {
+        start.await();
+        return invoke("parallel", "{\"n\":1}");
+      });
+      var b = pool.submit(() -> {
+        start.await();
+        return invoke("parallel", "{\"n\":2}");
+      });
+      start.countDown();
+      String ra = a.get();
+      String rb = b.get();
+      assertThat(ra).endsWith("\"n\":1}");
+      assertThat(rb).endsWith("\"n\":2}");
+      assertThat(ra.substring(0, ra.indexOf(",\"n\""))).isNotEqualTo(rb.substring(0, rb.indexOf(",\"n\"")));
+    }
+  }
+
+  @Test
   void callbackStyle_waitsForEmptyEventLoop() {
     register("waits", "index.handler", Map.of("index.js", """
         let late = 0;
@@ -251,6 +284,23 @@ class JsFunctionsTest {
     assertThat(missing.kind()).isEqualTo(FunctionError.Kind.INIT);
     assertThat(missing.errorType()).isEqualTo("Runtime.HandlerNotFound");
     assertThat(missing.errorMessage()).contains("index.handler");
+  }
+
+  @Test
+  void syntaxErrors_inTheHandlerFileOrARequiredOne_areInitFailures() {
+    register("syntax", "index.handler", Map.of("index.js", "exports.handler = async () => {;\n"));
+    FunctionError own = engine.invoke("syntax", "{}").error().orElseThrow();
+    assertThat(own.kind()).isEqualTo(FunctionError.Kind.INIT);
+    assertThat(own.errorType()).isEqualTo("SyntaxError");
+    assertThat(own.errorMessage()).contains("index.js");
+
+    register("syntaxdep", "index.handler", Map.of(
+        "index.js", "const lib = require('./lib');\nexports.handler = async () => lib;\n",
+        "lib.js", "module.exports = {;\n"));
+    FunctionError dep = engine.invoke("syntaxdep", "{}").error().orElseThrow();
+    assertThat(dep.kind()).isEqualTo(FunctionError.Kind.INIT);
+    assertThat(dep.errorType()).isEqualTo("SyntaxError");
+    assertThat(dep.errorMessage()).contains("lib.js");
   }
 
   @Test
