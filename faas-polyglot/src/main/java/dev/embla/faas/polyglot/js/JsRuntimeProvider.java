@@ -87,9 +87,9 @@ public final class JsRuntimeProvider implements RuntimeProvider {
         String name = engine.getImplementationName();
         boolean interpreted = name.toLowerCase(java.util.Locale.ROOT).contains("interpreted");
         if (interpreted) {
-          LOG.warn("nodejs runtime: GraalJS {} runs interpreted (about 15-25x slower on hot code); start the JVM with "
-              + "-XX:+UnlockExperimentalVMOptions -XX:+EnableJVMCI and the Graal compiler on the upgrade module path "
-              + "to compile guest code", engine.getVersion());
+          LOG.warn("nodejs runtime: GraalJS {} runs on the {} runtime, without a compiler (about 15-25x slower on "
+              + "hot code); start the JVM with -XX:+UnlockExperimentalVMOptions -XX:+EnableJVMCI and the Graal "
+              + "compiler on the upgrade module path to compile guest code", engine.getVersion(), name);
         } else {
           LOG.info("nodejs runtime: GraalJS {} on {} (compiled)", engine.getVersion(), name);
         }

@@ -93,6 +93,7 @@
   }
 
   // ---- process: the function's own variables only ----
+  const nowNanos = () => BigInt(Math.round((typeof performance === 'object' ? performance.now() : Date.now()) * 1e6));
   const env = {};
   for (let i = 0; i + 1 < envPairs.length; i += 2) env[envPairs[i]] = envPairs[i + 1];
   g.process = {
@@ -103,8 +104,12 @@
     versions: {},
     cwd: () => '/var/task',
     nextTick: (fn, ...args) => queueMicrotask(() => fn(...args)),
-    hrtime: Object.assign(() => { throw new Error('process.hrtime is not supported'); },
-      { bigint: () => BigInt(Math.round(performance.now() * 1e6)) }),
+    hrtime: Object.assign((previous) => {
+      const ns = nowNanos();
+      const base = Array.isArray(previous) ? BigInt(previous[0]) * 1000000000n + BigInt(previous[1]) : 0n;
+      const d = ns - base;
+      return [Number(d / 1000000000n), Number(d % 1000000000n)];
+    }, { bigint: () => nowNanos() }),
   };
 
   // ---- paths ----

@@ -342,10 +342,10 @@ class JsFunctionsTest {
   void processEnv_showsFunctionVariables_notTheHosts() {
     register("env", "index.handler", Map.of("index.js", """
         exports.handler = async () => ({ greeting: process.env.GREETING, path: process.env.PATH ?? null,
-          name: process.env.AWS_LAMBDA_FUNCTION_NAME ?? null });
+          name: process.env.AWS_LAMBDA_FUNCTION_NAME ?? null, hrtime: process.hrtime(process.hrtime())[0] === 0 });
         """));
     assertThat(System.getenv("PATH")).isNotNull();
-    assertThat(invoke("env", "{}")).isEqualTo("{\"greeting\":\"hej\",\"path\":null,\"name\":\"env\"}");
+    assertThat(invoke("env", "{}")).isEqualTo("{\"greeting\":\"hej\",\"path\":null,\"name\":\"env\",\"hrtime\":true}");
   }
 
   @Test
