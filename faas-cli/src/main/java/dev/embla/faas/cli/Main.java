@@ -56,8 +56,9 @@ public final class Main {
       Logs (START, the function's output, END, REPORT) go to stderr.
 
       options:
-        --runtime <id>       runtime, default java21
-        --handler <handler>  com.acme.Handler or com.acme.Handler::method
+        --runtime <id>       java21 (default) or nodejs
+        --handler <handler>  java21: com.acme.Handler or com.acme.Handler::method
+                             nodejs: index.handler (exports.handler of index.js, index.mjs or index.cjs)
         --code <path>        the function's code: a zip, a jar, or a directory laid out like one
         --event <file>       the event, a JSON file
         --payload <json>     the event, inline (default: {})
