@@ -27,8 +27,9 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The example host application ({@code ./embla demo}): embeds an engine on its embedded defaults, registers the two
- * handlers of {@code hello-function.zip}, invokes one cold and then warm, connects a schedule and a queue, shows what
- * happened, and closes the engine. It finishes by itself in a few seconds.
+ * handlers of {@code hello-function.zip}, invokes one cold and then warm, connects a schedule and a queue, then does
+ * the same with a JavaScript function ({@value #JS_FUNCTION_DIR}, run by the {@code nodejs} runtime) and a second
+ * queue, shows what happened, and closes the engine. It finishes by itself in a few seconds.
  *
  * <p>The engine's wall clock is a {@link DemoClock} that the demo moves by hand: minute by minute for the schedule,
  * and past the visibility timeout for the queue's redelivery, so neither has to be waited for in real time.
@@ -39,6 +40,15 @@ public final class HostApp {
 
   /** The code package the demo runs, expected in the functions directory. */
   public static final String FUNCTION_ZIP = "hello-function.zip";
+
+  /** The JavaScript function the demo runs, a directory holding {@code index.js}, expected in the functions directory. */
+  public static final String JS_FUNCTION_DIR = "js-orders";
+
+  /** The orders the demo sends to the JavaScript function's queue. */
+  static final List<String> JS_ORDERS = List.of(
+      "{\"orderId\":\"js-1\",\"amount\":4.10}",
+      "{\"orderId\":\"js-2\",\"amount\":19.99}",
+      "{\"orderId\":\"js-3\",\"amount\":0.91}");
 
   /** How long a failed order message stays invisible before the queue delivers it again, on the engine's clock. */
   static final Duration VISIBILITY_TIMEOUT = Duration.ofSeconds(2);
@@ -65,21 +75,29 @@ public final class HostApp {
    * @param ordersSucceeded how many queue invocations succeeded
    * @param ordersFailed how many queue invocations failed (the poison message, once per delivery)
    * @param messagesLeft the messages still in the queue when the demo ended (the poison one, never deleted)
+   * @param jsResults the payloads of the two direct invocations of the JavaScript function, in order
+   * @param jsFirstColdStart whether the JavaScript function's first invocation created its environment
+   * @param jsSecondColdStart whether its second invocation created its environment
+   * @param jsOrdersSucceeded how many invocations of the JavaScript function from its queue succeeded
+   * @param jsOrdersFailed how many of them failed
+   * @param jsMessagesLeft the messages still in the JavaScript function's queue when the demo ended
    */
   public record Summary(List<String> greetings, boolean firstColdStart, boolean secondColdStart,
       Duration initDuration, List<InvocationOutcome> scheduledInvocations, long ordersSucceeded, long ordersFailed,
-      int messagesLeft) {
+      int messagesLeft, List<String> jsResults, boolean jsFirstColdStart, boolean jsSecondColdStart,
+      long jsOrdersSucceeded, long jsOrdersFailed, int jsMessagesLeft) {
 
     /** Copies the lists. */
     public Summary {
       greetings = List.copyOf(greetings);
       scheduledInvocations = List.copyOf(scheduledInvocations);
+      jsResults = List.copyOf(jsResults);
     }
   }
 
   /**
    * Runs the demo on the functions in {@code args[0]} (default {@code examples/host-app/target/functions}) and exits
-   * 0, or 2 if the function package is missing.
+   * 0, or 2 if a function's code is missing.
    */
   public static void main(String[] args) {
     int exitCode = launch(args, System.out, System.err);
@@ -95,6 +113,11 @@ public final class HostApp {
           + "'./mvnw package -pl examples/host-app -am' or run './embla demo'");
       return 2;
     }
+    if (!Files.isRegularFile(functions.resolve(JS_FUNCTION_DIR).resolve("index.js"))) {
+      err.println("host-app: " + functions.resolve(JS_FUNCTION_DIR).resolve("index.js") + " not found; build it with "
+          + "'./mvnw package -pl examples/host-app -am' or run './embla demo'");
+      return 2;
+    }
     run(functions, out);
     return 0;
   }
@@ -102,7 +125,7 @@ public final class HostApp {
   /**
    * Runs the demo.
    *
-   * @param functionsDir the directory holding {@value #FUNCTION_ZIP}
+   * @param functionsDir the directory holding {@value #FUNCTION_ZIP} and {@value #JS_FUNCTION_DIR}
    * @param out where the demo narrates what happens
    * @return what the demo observed
    */
@@ -129,9 +152,23 @@ public final class HostApp {
       List<InvocationOutcome> ticks = runSchedule(engine, clock, out);
       QueueRun queue = runQueue(engine, clock, out);
 
+      // The same engine, pool and event sources run JavaScript: only the runtime and the handler differ.
+      engine.createFunction(FunctionConfig.builder("js-orders").runtime("nodejs").handler("index.handler")
+          .timeout(Duration.ofSeconds(10)).build(), FunctionCode.fromDirectory(functionsDir.resolve(JS_FUNCTION_DIR)));
+      out.println("== registered 'js-orders' from " + JS_FUNCTION_DIR + "/index.js on the nodejs runtime (GraalJS);"
+          + " invoking it twice: the first runs index.js's top level (Init), the second reuses the environment");
+      String directEvent = "{\"Records\":[{\"messageId\":\"direct-1\",\"body\":" + jsonString(JS_ORDERS.getFirst())
+          + "}]}";
+      InvocationResult jsCold = engine.invoke("js-orders", directEvent);
+      describe(out, "first ", jsCold);
+      InvocationResult jsWarm = engine.invoke("js-orders", directEvent);
+      describe(out, "second", jsWarm);
+      QueueRun jsQueue = runJsQueue(engine, out);
+
       Summary summary = new Summary(List.of(cold.payloadAsString(), warm.payloadAsString()), cold.isColdStart(),
           warm.isColdStart(), cold.initDuration().orElse(null), ticks, queue.succeeded, queue.failed,
-          queue.messagesLeft);
+          queue.messagesLeft, List.of(jsCold.payloadAsString(), jsWarm.payloadAsString()), jsCold.isColdStart(),
+          jsWarm.isColdStart(), jsQueue.succeeded, jsQueue.failed, jsQueue.messagesLeft);
       out.println("== closing the engine: every environment shuts down");
       return summary;
     }
@@ -204,6 +241,28 @@ public final class HostApp {
           + "; %d message(s) still in the queue%s%n", succeeded, failed, failed, left, gaveUp(redelivered));
       return new QueueRun(succeeded, failed, left);
     }
+  }
+
+  private static QueueRun runJsQueue(FaasEngine engine, PrintStream out) {
+    out.println("== connecting 'js-orders' to queue 'js-orders' (one message per batch) and sending "
+        + JS_ORDERS.size() + " orders");
+    InMemoryQueue queue = EventSources.queue("js-orders", VISIBILITY_TIMEOUT, 100);
+    try (EventSourceConnection orders = engine.connect(queue, "js-orders", new BatchOptions(1, Duration.ZERO))) {
+      for (String body : JS_ORDERS) {
+        out.println("   sent " + queue.send(body) + ": " + body);
+      }
+      boolean done = await(() -> orders.succeeded() + orders.failed() >= JS_ORDERS.size()
+          && queue.approximateNumberOfMessages() + queue.approximateNumberOfMessagesNotVisible() == 0, WAIT_LIMIT);
+      int left = queue.approximateNumberOfMessages() + queue.approximateNumberOfMessagesNotVisible();
+      out.printf(Locale.ROOT, "   %d js-orders invocations succeeded, %d failed; %d message(s) still in the queue%s%n",
+          orders.succeeded(), orders.failed(), left, gaveUp(done));
+      return new QueueRun(orders.succeeded(), orders.failed(), left);
+    }
+  }
+
+  /** Quotes {@code text} as a JSON string; enough for the demo's own ASCII order bodies. */
+  private static String jsonString(String text) {
+    return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 
   private static String gaveUp(boolean seen) {

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The demo end to end, on the real {@code hello-function.zip} that the build copied to {@code target/functions}. The
- * demo runs once; each test checks one outcome a correct engine must produce.
+ * The demo end to end, on the real {@code hello-function.zip} and {@code js-orders/index.js} that the build copied to
+ * {@code target/functions}. The demo runs once; each test checks one outcome a correct engine must produce.
  */
 class HostAppTest {
 
@@ -25,6 +25,7 @@ class HostAppTest {
   static void runDemo() {
     Path functions = Path.of("target", "functions");
     assertThat(functions.resolve(HostApp.FUNCTION_ZIP)).as("copied by the build before the tests").isRegularFile();
+    assertThat(functions.resolve(HostApp.JS_FUNCTION_DIR).resolve("index.js")).as("copied by the build").isRegularFile();
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     long start = System.nanoTime();
     try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
@@ -72,9 +73,26 @@ class HostAppTest {
   }
 
   @Test
+  void jsFunction_firstInvocationIsCold_secondIsWarmInTheSameEnvironment() {
+    assertThat(summary.jsFirstColdStart()).as(narration).isTrue();
+    assertThat(summary.jsSecondColdStart()).as(narration).isFalse();
+    // index.js counts invocations in a module-level variable: 2 only if the second call ran in the same context
+    assertThat(summary.jsResults().get(0)).contains("\"orders\":1", "\"totalCents\":410", "\"invocation\":1");
+    assertThat(summary.jsResults().get(1)).contains("\"invocation\":2");
+  }
+
+  @Test
+  void jsFunction_processesEveryMessageOfItsQueue() {
+    // one message per batch: each order is one successful invocation, and each is deleted after it
+    assertThat(summary.jsOrdersSucceeded()).as(narration).isEqualTo(HostApp.JS_ORDERS.size());
+    assertThat(summary.jsOrdersFailed()).isZero();
+    assertThat(summary.jsMessagesLeft()).isZero();
+  }
+
+  @Test
   void demoFinishesByItself() {
-    // two cold starts and a few short real-time waits (schedule and visibility time are the demo clock's), on a
-    // shared 2-core machine
+    // three cold starts (the first GraalJS context of the process among them) and a few short real-time waits
+    // (schedule and visibility time are the demo clock's), on a shared 2-core machine
     assertThat(took).isLessThan(Duration.ofSeconds(20));
     assertThat(narration).contains("== closing the engine");
   }
