@@ -83,6 +83,11 @@ public final class JsRuntimeProvider implements RuntimeProvider {
             // On a stock JDK without the Graal compiler flags GraalJS prints a multi-line warning to stderr for every
             // engine; the host's log gets one line instead, below, where the operator can act on it.
             .option("engine.WarnInterpreterOnly", "false")
+            // The engine runs invocations on virtual threads; with the Graal compiler enabled, GraalVM 25 prints a
+            // multi-line "experimental on HotSpot" warning for that, meant for tools (debuggers) and languages that
+            // materialise caller frames, which this runtime does not use. The option itself is experimental.
+            .allowExperimentalOptions(true)
+            .option("engine.WarnVirtualThreadSupport", "false")
             .build();
         String name = engine.getImplementationName();
         boolean interpreted = name.toLowerCase(java.util.Locale.ROOT).contains("interpreted");
