@@ -148,6 +148,7 @@ public interface FaasEngine extends AutoCloseable {
     private Long maxZippedCodeBytes;
     private Long maxUnzippedCodeBytes;
     private Path workDirectory;
+    private Long maxLogBytesPerInvocation;
     private final List<RuntimeProvider> runtimes = new ArrayList<>();
 
     private Builder() {}
@@ -206,6 +207,16 @@ public interface FaasEngine extends AutoCloseable {
     }
 
     /**
+     * Sets how much output (standard output, standard error, the function's logger) one invocation may log; the rest
+     * is dropped with one warning, so that a function flooding its output cannot flood the host's logs. Default: 8 MB.
+     */
+    public Builder maxLogBytesPerInvocation(long bytes) {
+      requireUnset("maxLogBytesPerInvocation", this.maxLogBytesPerInvocation);
+      this.maxLogBytesPerInvocation = requirePositive("maxLogBytesPerInvocation", bytes);
+      return this;
+    }
+
+    /**
      * Sets the directory where unpacked code and environments' {@code /tmp} directories live. Default: a new
      * temporary directory, deleted when the engine closes.
      */
@@ -235,7 +246,8 @@ public interface FaasEngine extends AutoCloseable {
           maxZippedCodeBytes == null ? 50L * 1024 * 1024 : maxZippedCodeBytes,
           maxUnzippedCodeBytes == null ? 250L * 1024 * 1024 : maxUnzippedCodeBytes,
           workDirectory,
-          List.copyOf(runtimes)));
+          List.copyOf(runtimes),
+          maxLogBytesPerInvocation == null ? 8L * 1024 * 1024 : maxLogBytesPerInvocation));
     }
 
     private static void requireUnset(String name, Object current) {

@@ -96,6 +96,11 @@ public final class FakeRuntime implements RuntimeProvider {
       switch (definition.handler()) {
         case "echo":
           return payload;
+        case "flood":
+          for (int i = 0; i < 100; i++) {
+            context.output().line(FunctionOutput.Stream.STDOUT, "x".repeat(100));
+          }
+          return payload;
         case "brief": {
           // Holds the environment for a few microseconds, so overlapping invocations would be seen.
           long end = System.nanoTime() + 5_000;

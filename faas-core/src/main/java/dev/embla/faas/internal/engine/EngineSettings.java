@@ -21,4 +21,5 @@ public record EngineSettings(
     long maxZippedCodeBytes,
     long maxUnzippedCodeBytes,
     Path workDirectory,
-    List<RuntimeProvider> runtimes) {}
+    List<RuntimeProvider> runtimes,
+    long maxLogBytesPerInvocation) {}

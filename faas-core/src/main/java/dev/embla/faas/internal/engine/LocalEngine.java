@@ -185,7 +185,7 @@ public final class LocalEngine implements FaasEngine {
     }
     EnvironmentPool pool = new EnvironmentPool(config.name(), prepared, settings.ticker(),
         workDirectory.resolve("tmp"), LoggerFactory.getLogger(FUNCTION_LOGGER_PREFIX + config.name()), watchdog,
-        shutdownExecutor, SHUTDOWN_BOUND, () -> codeStore.release(code));
+        shutdownExecutor, SHUTDOWN_BOUND, () -> codeStore.release(code), settings.maxLogBytesPerInvocation());
     return new FunctionVersion(config, code, definition, pool, settings.clock().instant());
   }
 

@@ -21,16 +21,25 @@ public final class EnvironmentOutput implements FunctionOutput {
   // Written by the invoking thread, read by it and (racily, for tagging only) by threads the function started: a
   // plain field, because a volatile write here would be two store fences on every warm invocation.
   private String requestId;
+  private final long maxBytesPerInvocation;
+  // Plain fields, racy when threads the function started write too: the cap is a flood guard, not an exact count.
+  private long written;
+  private boolean truncated;
 
   /** Creates an output logging to {@code log}. */
-  public EnvironmentOutput(Logger log, String functionName) {
+  public EnvironmentOutput(Logger log, String functionName, long maxBytesPerInvocation) {
     this.log = log;
     this.functionName = functionName;
+    this.maxBytesPerInvocation = maxBytesPerInvocation;
   }
 
   /** Sets the request id of the invocation now running, or null. */
   public void requestId(String id) {
     this.requestId = id;
+    if (id != null) {
+      written = 0;
+      truncated = false;
+    }
   }
 
   @Override
@@ -38,6 +47,15 @@ public final class EnvironmentOutput implements FunctionOutput {
     if (!log.isInfoEnabled()) {
       return;
     }
+    if (written + line.length() > maxBytesPerInvocation) {
+      if (!truncated) {
+        truncated = true;
+        log.warn("function output truncated: more than {} bytes in one invocation; the rest is dropped",
+            maxBytesPerInvocation);
+      }
+      return;
+    }
+    written += line.length();
     String rid = requestId;
     String previous = MDC.get(MDC_REQUEST_ID);
     boolean tag = rid != null && !rid.equals(previous);

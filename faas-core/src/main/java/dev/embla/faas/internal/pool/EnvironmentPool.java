@@ -52,6 +52,7 @@ public final class EnvironmentPool {
   private final Duration shutdownBound;
 
   private final Runnable onDrained;
+  private final long maxLogBytesPerInvocation;
   private final boolean runtimeChecksPayload;
   private final java.util.concurrent.atomic.AtomicBoolean drained = new java.util.concurrent.atomic.AtomicBoolean();
   private final ConcurrentLinkedDeque<PooledEnvironment> idle = new ConcurrentLinkedDeque<>();
@@ -79,10 +80,12 @@ public final class EnvironmentPool {
    * @param shutdownExecutor where Shutdown phases run, so that a slow hook does not hold up the caller
    * @param shutdownBound how long a function's shutdown hooks may run
    * @param onDrained run once, after the pool is retired and its last environment has shut down
+   * @param maxLogBytesPerInvocation how much function output one invocation may log before the rest is dropped
    */
   public EnvironmentPool(String functionName, PreparedFunction prepared, Ticker ticker, Path tmpRoot,
       Logger functionLog, Watchdog watchdog, Executor shutdownExecutor, Duration shutdownBound,
-      Runnable onDrained) {
+      Runnable onDrained, long maxLogBytesPerInvocation) {
+    this.maxLogBytesPerInvocation = maxLogBytesPerInvocation;
     this.onDrained = onDrained;
     this.runtimeChecksPayload = prepared.checksPayloadSyntax();
     this.functionName = functionName;
@@ -138,7 +141,7 @@ public final class EnvironmentPool {
       return null;
     }
     String id = Long.toString(IDS.incrementAndGet(), 36);
-    EnvironmentOutput output = new EnvironmentOutput(functionLog, functionName);
+    EnvironmentOutput output = new EnvironmentOutput(functionLog, functionName, maxLogBytesPerInvocation);
     LazyContext context = new LazyContext(id, tmpRoot, output);
     ExecutionEnvironment delegate = prepared.newEnvironment(context);
     PooledEnvironment env = new PooledEnvironment(id, delegate, output, this, ticker.read());

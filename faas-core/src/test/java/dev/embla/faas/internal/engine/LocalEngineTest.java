@@ -448,4 +448,23 @@ class LocalEngineTest {
     assertThat(v1).exists();
     assertThat(engine.invoke("f", "3").payloadAsString()).isEqualTo("3");
   }
+
+  @Test
+  void output_floodIsCutAtTheLimitPerInvocation_withOneWarning() {
+    try (LocalEngine small = (LocalEngine) FaasEngine.builder().addRuntime(runtime).maxLogBytesPerInvocation(1000)
+        .build();
+        LogCapture capture = LogCapture.of("embla.function.flood")) {
+      small.createFunction(FunctionConfig.builder("flood").runtime("fake").handler("flood").build(),
+          FunctionCode.fromDirectory(code));
+      InvocationResult first = small.invoke("flood", "1");
+      InvocationResult second = small.invoke("flood", "2");
+      for (InvocationResult r : List.of(first, second)) {
+        List<String> lines = capture.lines().stream().filter(l -> r.requestId().equals(l.requestId()))
+            .map(LogCapture.Line::message).toList();
+        assertThat(lines.stream().filter(m -> m.startsWith("xxx"))).hasSize(10); // 10 x 100 bytes fit in 1000
+        assertThat(lines.stream().filter(m -> m.startsWith("function output truncated"))).hasSize(1);
+        assertThat(lines).anyMatch(m -> m.startsWith("REPORT")); // the engine's own lines are never cut
+      }
+    }
+  }
 }

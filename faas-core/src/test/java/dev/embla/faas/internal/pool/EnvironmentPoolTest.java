@@ -71,7 +71,7 @@ class EnvironmentPoolTest {
     };
     // Shutdowns run inline, so tests see them at once.
     pool = new EnvironmentPool("f", prepared, time, tmp, LoggerFactory.getLogger("embla.function.f"), watchdog,
-        Runnable::run, Duration.ofSeconds(2), drained::incrementAndGet);
+        Runnable::run, Duration.ofSeconds(2), drained::incrementAndGet, 1 << 20);
   }
 
   @AfterEach

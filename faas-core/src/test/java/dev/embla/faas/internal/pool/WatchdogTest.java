@@ -35,7 +35,7 @@ class WatchdogTest {
       @Override public void cancel() { cancels.incrementAndGet(); }
       @Override public void shutdown(Duration bound) {}
     }, time, tmp, LoggerFactory.getLogger("embla.function.f"), watchdog, Runnable::run, Duration.ofSeconds(2),
-        () -> { });
+        () -> { }, 1 << 20);
   }
 
   @AfterEach

@@ -13,6 +13,9 @@ final class LineSink extends OutputStream {
 
   private final FunctionOutput output;
   private final FunctionOutput.Stream stream;
+  /** The longest line sent as one; longer output is cut into lines of this many bytes. */
+  static final int MAX_LINE = 256 * 1024;
+
   private byte[] buffer = new byte[0];
   private int count;
 
@@ -47,6 +50,19 @@ final class LineSink extends OutputStream {
   }
 
   private void append(byte[] bytes, int offset, int length) {
+    // A line is cut at MAX_LINE bytes (CloudWatch's event limit), so output without newlines cannot grow a buffer
+    // without bound.
+    while (count + length > MAX_LINE) {
+      int take = MAX_LINE - count;
+      appendUnchecked(bytes, offset, take);
+      emit();
+      offset += take;
+      length -= take;
+    }
+    appendUnchecked(bytes, offset, length);
+  }
+
+  private void appendUnchecked(byte[] bytes, int offset, int length) {
     if (count + length > buffer.length) {
       buffer = Arrays.copyOf(buffer, Math.max(count + length, Math.max(64, buffer.length * 2)));
     }
