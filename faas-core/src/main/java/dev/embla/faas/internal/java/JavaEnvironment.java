@@ -8,6 +8,7 @@ import dev.embla.faas.spi.runtime.EnvironmentContext;
 import dev.embla.faas.spi.runtime.ExecutionEnvironment;
 import dev.embla.faas.spi.runtime.FunctionFailure;
 import dev.embla.faas.spi.runtime.FunctionOutput;
+import dev.embla.faas.spi.runtime.FunctionOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -78,8 +79,8 @@ public final class JavaEnvironment implements ExecutionEnvironment {
   private volatile SecurityException exitRefusal;
 
   // guarded by this
-  private LineSink outSink;
-  private LineSink errSink;
+  private FunctionOutputStream outSink;
+  private FunctionOutputStream errSink;
   private PrintStream out;
   private PrintStream err;
   private List<Thread> shutdownHooks;
@@ -258,7 +259,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
     if (error) {
       if (err == null) {
         if (errSink == null) {
-          errSink = new LineSink(context.output(), FunctionOutput.Stream.STDERR);
+          errSink = new FunctionOutputStream(context.output(), FunctionOutput.Stream.STDERR);
         }
         err = new PrintStream(errSink, true, StandardCharsets.UTF_8);
       }
@@ -266,7 +267,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
     }
     if (out == null) {
       if (outSink == null) {
-        outSink = new LineSink(context.output(), FunctionOutput.Stream.STDOUT);
+        outSink = new FunctionOutputStream(context.output(), FunctionOutput.Stream.STDOUT);
       }
       out = new PrintStream(outSink, true, StandardCharsets.UTF_8);
     }

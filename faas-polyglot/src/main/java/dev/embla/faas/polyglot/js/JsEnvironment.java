@@ -5,6 +5,7 @@ import dev.embla.faas.spi.runtime.EnvironmentContext;
 import dev.embla.faas.spi.runtime.ExecutionEnvironment;
 import dev.embla.faas.spi.runtime.FunctionFailure;
 import dev.embla.faas.spi.runtime.FunctionOutput;
+import dev.embla.faas.spi.runtime.FunctionOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -59,8 +60,8 @@ final class JsEnvironment implements ExecutionEnvironment {
   private final EnvironmentContext env;
   private final SandboxFileSystem files;
   private final EventLoop loop = new EventLoop();
-  private final LineSink stdout;
-  private final LineSink stderr;
+  private final FunctionOutputStream stdout;
+  private final FunctionOutputStream stderr;
 
   private volatile org.graalvm.polyglot.Context context;
   private volatile boolean cancelled;
@@ -84,8 +85,8 @@ final class JsEnvironment implements ExecutionEnvironment {
     this.function = function;
     this.env = env;
     this.files = new SandboxFileSystem(function.definition().codeDirectory(), env::tmpDirectory);
-    this.stdout = new LineSink(env.output(), FunctionOutput.Stream.STDOUT);
-    this.stderr = new LineSink(env.output(), FunctionOutput.Stream.STDERR);
+    this.stdout = new FunctionOutputStream(env.output(), FunctionOutput.Stream.STDOUT);
+    this.stderr = new FunctionOutputStream(env.output(), FunctionOutput.Stream.STDERR);
   }
 
   /**

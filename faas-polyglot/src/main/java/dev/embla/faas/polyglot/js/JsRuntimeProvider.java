@@ -2,6 +2,7 @@ package dev.embla.faas.polyglot.js;
 
 import dev.embla.faas.spi.runtime.FunctionDefinition;
 import dev.embla.faas.spi.runtime.FunctionOutput;
+import dev.embla.faas.spi.runtime.FunctionOutputStream;
 import dev.embla.faas.spi.runtime.PreparedFunction;
 import dev.embla.faas.spi.runtime.RuntimeProvider;
 import java.util.Set;
@@ -78,8 +79,10 @@ public final class JsRuntimeProvider implements RuntimeProvider {
             .sandbox(SandboxPolicy.CONSTRAINED)
             // What the engine itself prints (not a function's output: contexts have their own streams) goes to the
             // host's log, never to the host's standard streams; the policy requires the redirection.
-            .out(new LineSink((stream, line) -> LOG.info("GraalJS: {}", line), FunctionOutput.Stream.STDOUT))
-            .err(new LineSink((stream, line) -> LOG.warn("GraalJS: {}", line), FunctionOutput.Stream.STDERR))
+            .out(new FunctionOutputStream((stream, line) -> LOG.info("GraalJS: {}", line),
+                FunctionOutput.Stream.STDOUT))
+            .err(new FunctionOutputStream((stream, line) -> LOG.warn("GraalJS: {}", line),
+                FunctionOutput.Stream.STDERR))
             // On a stock JDK without the Graal compiler flags GraalJS prints a multi-line warning to stderr for every
             // engine; the host's log gets one line instead, below, where the operator can act on it.
             .option("engine.WarnInterpreterOnly", "false")

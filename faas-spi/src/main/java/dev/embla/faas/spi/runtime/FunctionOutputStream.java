@@ -1,29 +1,38 @@
-package dev.embla.faas.internal.java;
+package dev.embla.faas.spi.runtime;
 
-import dev.embla.faas.spi.runtime.FunctionOutput;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Turns the bytes a function writes to standard output or error into lines for {@link FunctionOutput}. Holds only
- * the current partial line; its buffer is allocated on first write and trimmed after each flush, so an idle
- * environment keeps almost nothing.
+ * Turns the bytes a function writes to standard output or error into lines for a {@link FunctionOutput}: what every
+ * runtime needs between a guest's byte stream and the engine's log. Holds only the current partial line; its buffer
+ * is allocated on first write and trimmed after each flush, so an idle environment keeps almost nothing. A line
+ * longer than {@link #MAX_LINE} bytes is cut, so output without newlines cannot grow the buffer without bound.
+ * Thread-safe.
+ *
+ * @since 0.1
  */
-final class LineSink extends OutputStream {
+public final class FunctionOutputStream extends OutputStream {
 
   private static final byte[] EMPTY = new byte[0];
   private static final int KEEP = 1024;
 
   private final FunctionOutput output;
   private final FunctionOutput.Stream stream;
-  /** The longest line sent as one; longer output is cut into lines of this many bytes. */
-  static final int MAX_LINE = 256 * 1024;
+  /** The longest line sent as one, in bytes (CloudWatch's event limit); longer output is cut into such lines. */
+  public static final int MAX_LINE = 256 * 1024;
 
   private byte[] buffer = EMPTY;
   private int count;
 
-  LineSink(FunctionOutput output, FunctionOutput.Stream stream) {
+  /**
+   * Creates a stream.
+   *
+   * @param output where lines go
+   * @param stream which stream the lines are reported as
+   */
+  public FunctionOutputStream(FunctionOutput output, FunctionOutput.Stream stream) {
     this.output = output;
     this.stream = stream;
   }
@@ -51,8 +60,8 @@ final class LineSink extends OutputStream {
     append(bytes, start, end - start);
   }
 
-  /** Sends a pending partial line, as at the end of each phase. */
-  synchronized void flushPartial() {
+  /** Sends a pending partial line as a line of its own; runtimes call it at the end of each phase. */
+  public synchronized void flushPartial() {
     if (count > 0) {
       emit();
     }
