@@ -69,6 +69,10 @@ public final class JavaEnvironment implements ExecutionEnvironment {
   private volatile FunctionClassLoader loader;
   private HandlerSpec.Bound handler;
   private ObjectReader reader;
+  // What enterPhase saved of the running thread; touched only by that thread (see enterPhase).
+  private ClassLoader savedLoader;
+  private JavaEnvironment savedCurrent;
+  private boolean savedInterrupt;
   private volatile boolean vmError;
   private JsonMapper mapper;
 
@@ -105,12 +109,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
     if (handler != null) {
       throw new IllegalStateException("init already ran in environment " + context.environmentId());
     }
-    Thread thread = Thread.currentThread();
-    boolean callerInterrupted = enter(l);
-    ClassLoader previousLoader = thread.getContextClassLoader();
-    JavaEnvironment previous = SandboxHooks.CURRENT.get();
-    thread.setContextClassLoader(l);
-    SandboxHooks.CURRENT.set(this);
+    enterPhase(l);
     try {
       handler = function.spec().bind(l);
       if (l.isCancelled()) {
@@ -120,10 +119,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
       // failure() turns anything into the cancellation once cancelled, whoever threw it
       throw failure(FunctionFailure.Kind.INIT, e, l);
     } finally {
-      flushOutput();
-      SandboxHooks.CURRENT.set(previous);
-      thread.setContextClassLoader(previousLoader);
-      leave(thread, callerInterrupted);
+      leavePhase();
     }
   }
 
@@ -141,12 +137,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
     if (h == null) {
       throw new IllegalStateException("init has not run in environment " + context.environmentId());
     }
-    Thread thread = Thread.currentThread();
-    boolean callerInterrupted = enter(l);
-    ClassLoader previousLoader = thread.getContextClassLoader();
-    JavaEnvironment previous = SandboxHooks.CURRENT.get();
-    thread.setContextClassLoader(l);
-    SandboxHooks.CURRENT.set(this);
+    enterPhase(l);
     try {
       byte[] result = call(h, payload, invocation);
       if (l.isCancelled()) {
@@ -159,10 +150,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
       // Includes a FunctionFailure or CancellationException the function threw itself: those are its errors.
       throw failure(FunctionFailure.Kind.HANDLER, e, l);
     } finally {
-      flushOutput();
-      SandboxHooks.CURRENT.set(previous);
-      thread.setContextClassLoader(previousLoader);
-      leave(thread, callerInterrupted);
+      leavePhase();
     }
   }
 
@@ -376,12 +364,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
       return;
     }
     ScheduledFuture<?> deadline = HookDeadline.SCHEDULER.schedule(this::cancel, bound.toNanos(), TimeUnit.NANOSECONDS);
-    Thread thread = Thread.currentThread();
-    boolean callerInterrupted = enter(l);
-    ClassLoader previousLoader = thread.getContextClassLoader();
-    JavaEnvironment previous = SandboxHooks.CURRENT.get();
-    thread.setContextClassLoader(l);
-    SandboxHooks.CURRENT.set(this);
+    enterPhase(l);
     try {
       if (instance instanceof ShutdownHook hook) {
         try {
@@ -403,10 +386,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
       }
     } finally {
       deadline.cancel(false);
-      flushOutput();
-      SandboxHooks.CURRENT.set(previous);
-      thread.setContextClassLoader(previousLoader);
-      leave(thread, callerInterrupted);
+      leavePhase();
     }
   }
 
@@ -445,6 +425,33 @@ public final class JavaEnvironment implements ExecutionEnvironment {
     } catch (RuntimeException ignored) {
       // the engine's sink failing must not stop the other hooks
     }
+  }
+
+  /**
+   * Starts Init, Invoke or Shutdown on the calling thread: the function's loader as context class loader, this
+   * environment as the thread's current one, the caller's interrupt hidden. Phases of one environment never overlap
+   * (the engine's contract), so what is saved for {@link #leavePhase()} lives in fields, set and read by the one
+   * thread running the phase.
+   */
+  private void enterPhase(FunctionClassLoader l) {
+    boolean callerInterrupted = enter(l);
+    Thread thread = Thread.currentThread();
+    savedInterrupt = callerInterrupted;
+    savedLoader = thread.getContextClassLoader();
+    savedCurrent = SandboxHooks.CURRENT.get();
+    thread.setContextClassLoader(l);
+    SandboxHooks.CURRENT.set(this);
+  }
+
+  /** Ends the phase {@link #enterPhase} started: flushes output and restores what it changed on the thread. */
+  private void leavePhase() {
+    flushOutput();
+    Thread thread = Thread.currentThread();
+    SandboxHooks.CURRENT.set(savedCurrent);
+    thread.setContextClassLoader(savedLoader);
+    savedCurrent = null;
+    savedLoader = null;
+    leave(thread, savedInterrupt);
   }
 
   private boolean enter(FunctionClassLoader l) {
