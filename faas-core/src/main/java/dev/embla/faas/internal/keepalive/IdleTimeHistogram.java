@@ -37,6 +37,11 @@ public final class IdleTimeHistogram {
     }
   }
 
+  /** Returns how many idle times fell in bin {@code i}. */
+  public long count(int i) {
+    return bins[i];
+  }
+
   /** Returns how many idle times fell inside the range. */
   public long inRange() {
     return inRange;

@@ -63,6 +63,26 @@ class HybridHistogramPolicyTest {
   }
 
   @Test
+  void window_fallsBackWhenTheHistogramWindowWouldCostMoreIdleTime() {
+    KeepAlivePolicy.Estimator e = estimator();
+    record(e, Duration.ofMinutes(2).plusSeconds(30), 50); // bin 2
+    record(e, Duration.ofMinutes(200).plusSeconds(30), 2); // bin 200: the 99th percentile of 52 is the 52nd
+    // The histogram's window would pre-warm at 1.8 min and keep until 221.1 min: over these idle times that is
+    // 50 * 0.7 + 2 * 198.7 = 432.4 minutes idle, against 50 * 2.5 + 2 * 10 = 145 for the 10-minute keep-alive.
+    HybridHistogramPolicy.HistogramEstimator h = (HybridHistogramPolicy.HistogramEstimator) e;
+    assertThat(h.idleCost(new Window(Duration.ofSeconds(108), Duration.ofSeconds(13158))))
+        .isCloseTo(432.4, org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(h.idleCost(Window.keepAlive(Duration.ofMinutes(10)))).isCloseTo(145, org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(e.window()).isEqualTo(Window.keepAlive(Duration.ofMinutes(10)));
+    // a policy allowed three times the idle cost takes the histogram's window
+    KeepAlivePolicy.Estimator generous = new HybridHistogramPolicy(
+        HybridHistogramPolicy.DEFAULTS.withMaxIdleRatio(3)).newEstimator("f");
+    record(generous, Duration.ofMinutes(2).plusSeconds(30), 50);
+    record(generous, Duration.ofMinutes(200).plusSeconds(30), 2);
+    assertThat(generous.window().preWarm()).isEqualTo(Duration.ofSeconds(108));
+  }
+
+  @Test
   void window_forecastsWhenMostIdleTimesAreBeyondTheRange() {
     KeepAlivePolicy.Estimator e = estimator();
     record(e, Duration.ofMinutes(5), 4);
