@@ -202,7 +202,7 @@ public final class KeepAliveReplay {
             a.idleEnvironmentSeconds() + b.idleEnvironmentSeconds()));
       }
       return new Result(name, events.length, coldStarts, runtime.inits.get() - coldStarts, idleIntegral / 1e9,
-          Duration.ofNanos(System.nanoTime() - started), Map.copyOf(byPattern));
+          Duration.ofNanos(System.nanoTime() - started), java.util.Collections.unmodifiableMap(byPattern));
     } finally {
       deleteQuietly(code);
     }
