@@ -149,6 +149,7 @@ public interface FaasEngine extends AutoCloseable {
     private Long maxUnzippedCodeBytes;
     private Path workDirectory;
     private Long maxLogBytesPerInvocation;
+    private KeepAlivePolicy keepAlivePolicy;
     private final List<RuntimeProvider> runtimes = new ArrayList<>();
 
     private Builder() {}
@@ -167,10 +168,28 @@ public interface FaasEngine extends AutoCloseable {
       return this;
     }
 
-    /** Sets how long an idle execution environment is kept warm before it is shut down. Default: 10 minutes. */
+    /**
+     * Sets how long an idle execution environment is kept warm before it is shut down: a shorthand for
+     * {@code keepAlivePolicy(KeepAlivePolicies.fixed(keepAlive))}. Default: 10 minutes.
+     */
     public Builder keepAlive(Duration keepAlive) {
       requireUnset("keepAlive", this.keepAlive);
+      requireUnset("keepAlivePolicy", this.keepAlivePolicy);
       this.keepAlive = requirePositive("keepAlive", keepAlive);
+      return this;
+    }
+
+    /**
+     * Sets the policy that decides how long idle environments of each function are kept, and whether one is created
+     * ahead of a predicted invocation. Default: {@link KeepAlivePolicies#fixed(Duration)} of 10 minutes, as Lambda.
+     *
+     * @see KeepAlivePolicies#adaptive()
+     * @since 0.2
+     */
+    public Builder keepAlivePolicy(KeepAlivePolicy policy) {
+      requireUnset("keepAlivePolicy", this.keepAlivePolicy);
+      requireUnset("keepAlive", this.keepAlive);
+      this.keepAlivePolicy = Objects.requireNonNull(policy, "keepAlivePolicy");
       return this;
     }
 
@@ -240,14 +259,24 @@ public interface FaasEngine extends AutoCloseable {
       return new LocalEngine(new EngineSettings(
           ticker == null ? Ticker.system() : ticker,
           clock == null ? Clock.systemUTC() : clock,
-          keepAlive == null ? Duration.ofMinutes(10) : keepAlive,
+          keepAlive != null ? keepAlive
+              : keepAlivePolicy instanceof dev.embla.faas.internal.keepalive.FixedKeepAlivePolicy f ? f.keepAlive()
+              : Duration.ofMinutes(10),
           shutdownGracePeriod == null ? Duration.ofSeconds(30) : shutdownGracePeriod,
           maxPayloadBytes == null ? 6 * 1024 * 1024 : maxPayloadBytes,
           maxZippedCodeBytes == null ? 50L * 1024 * 1024 : maxZippedCodeBytes,
           maxUnzippedCodeBytes == null ? 250L * 1024 * 1024 : maxUnzippedCodeBytes,
           workDirectory,
           List.copyOf(runtimes),
-          maxLogBytesPerInvocation == null ? 8L * 1024 * 1024 : maxLogBytesPerInvocation));
+          maxLogBytesPerInvocation == null ? 8L * 1024 * 1024 : maxLogBytesPerInvocation,
+          keepAlivePolicy()));
+    }
+
+    private KeepAlivePolicy keepAlivePolicy() {
+      if (keepAlivePolicy != null) {
+        return keepAlivePolicy;
+      }
+      return KeepAlivePolicies.fixed(keepAlive == null ? Duration.ofMinutes(10) : keepAlive);
     }
 
     private static void requireUnset(String name, Object current) {

@@ -1,5 +1,6 @@
 package dev.embla.faas.internal.engine;
 
+import dev.embla.faas.KeepAlivePolicy;
 import dev.embla.faas.Ticker;
 import dev.embla.faas.spi.runtime.RuntimeProvider;
 import java.nio.file.Path;
@@ -11,6 +12,8 @@ import java.util.List;
  * The engine's immutable settings, as validated by {@link dev.embla.faas.FaasEngine.Builder}.
  *
  * @param workDirectory null for a temporary directory owned (and deleted) by the engine
+ * @param keepAlive the fixed keep-alive, or the default when another policy is set; sets the maintenance period
+ * @param keepAlivePolicy decides how long idle environments are kept and when one is pre-warmed
  */
 public record EngineSettings(
     Ticker ticker,
@@ -22,4 +25,5 @@ public record EngineSettings(
     long maxUnzippedCodeBytes,
     Path workDirectory,
     List<RuntimeProvider> runtimes,
-    long maxLogBytesPerInvocation) {}
+    long maxLogBytesPerInvocation,
+    KeepAlivePolicy keepAlivePolicy) {}

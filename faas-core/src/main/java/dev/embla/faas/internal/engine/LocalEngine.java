@@ -13,6 +13,7 @@ import dev.embla.faas.FunctionNotFoundException;
 import dev.embla.faas.InvalidConfigurationException;
 import dev.embla.faas.InvocationResult;
 import dev.embla.faas.internal.invoke.Invoker;
+import dev.embla.faas.internal.keepalive.KeepAliveController;
 import dev.embla.faas.internal.pool.EnvironmentPool;
 import dev.embla.faas.internal.pool.Watchdog;
 import dev.embla.faas.internal.registry.CodeStore;
@@ -71,6 +72,10 @@ public final class LocalEngine implements FaasEngine {
   private final EventRouter eventSources;
   private final Set<EnvironmentPool> retiredPools = ConcurrentHashMap.newKeySet();
   private final AtomicInteger inFlight = new AtomicInteger();
+  // ---- keep-alive (see internal.keepalive) ----
+  private final KeepAliveController keepAlive;
+  private final long maintenancePeriodMillis;
+  private volatile boolean backgroundMaintenancePaused;
   private volatile boolean closed;
 
   /** Creates and starts an engine. */
@@ -99,9 +104,11 @@ public final class LocalEngine implements FaasEngine {
     this.registry = new FunctionRegistry(codeStore, this::newVersion, this::retire);
     this.invoker = new Invoker(registry, settings.ticker(), settings.maxPayloadBytes());
     this.eventSources = new EventRouter(settings.clock(), this::invoke);
+    this.keepAlive = new KeepAliveController(settings.keepAlivePolicy());
     this.maintenance = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().daemon().name("embla-maintenance").factory());
     long period = Math.max(10, Math.min(1000, settings.keepAlive().toMillis() / 4));
+    this.maintenancePeriodMillis = period;
     maintenance.scheduleWithFixedDelay(this::runMaintenanceSafely, period, period, TimeUnit.MILLISECONDS);
     LOG.debug("engine started in {} with runtimes {}", workDirectory, runtimes.keySet());
   }
@@ -280,22 +287,61 @@ public final class LocalEngine implements FaasEngine {
   // ---- maintenance ----
 
   private void runMaintenanceSafely() {
+    if (backgroundMaintenancePaused) {
+      return;
+    }
     try {
-      runMaintenance();
+      // A pre-warm runs Init, which may take long (a Python context: seconds); never hold up the next pass for it.
+      maintain(name -> Thread.ofVirtual().name("embla-prewarm").start(() -> prewarmOne(name)));
     } catch (RuntimeException e) {
       LOG.warn("engine maintenance failed", e);
     }
   }
 
-  /** Shuts down idle environments past the keep-alive; called periodically, and by tests after moving the ticker. */
+  /**
+   * Applies the keep-alive policy: shuts down idle environments it no longer keeps and pre-warms environments it
+   * predicts will be needed (here, before returning). Called periodically, and by tests after moving the ticker.
+   *
+   * @return how many idle environments were shut down
+   */
   public int runMaintenance() {
-    long keepAlive = settings.keepAlive().toNanos();
-    int evicted = 0;
+    return maintain(this::prewarmOne);
+  }
+
+  private int maintain(java.util.function.Consumer<String> prewarm) {
+    List<KeepAliveController.Target> targets = new ArrayList<>();
     for (FunctionVersion v : registry.list()) {
-      evicted += v.pool().evictIdle(keepAlive);
+      targets.add(new KeepAliveController.Target(v.config().name(), v.pool()));
     }
+    int evicted = keepAlive.maintain(targets, settings.ticker().read(), prewarm);
     retiredPools.removeIf(p -> p.size() == 0);
     return evicted;
+  }
+
+  private void prewarmOne(String functionName) {
+    if (closed) {
+      return;
+    }
+    try {
+      invoker.prewarm(functionName, 1);
+    } catch (FunctionNotFoundException e) {
+      LOG.debug("function {} was deleted before its pre-warm", functionName);
+    } catch (RuntimeException e) {
+      LOG.warn("function {}: pre-warm failed", functionName, e);
+    }
+  }
+
+  /**
+   * Stops the background maintenance thread from running passes, for a driver that calls {@link #runMaintenance()}
+   * itself on a fake clock and wants every pass at a time it chose.
+   */
+  public void pauseBackgroundMaintenance() {
+    backgroundMaintenancePaused = true;
+  }
+
+  /** Returns how often the background thread runs a maintenance pass. */
+  public Duration maintenancePeriod() {
+    return Duration.ofMillis(maintenancePeriodMillis);
   }
 
   /** Returns the pool of a function's current revision; for tests and metrics. */

@@ -58,6 +58,8 @@ public final class EnvironmentPool {
   private final ConcurrentLinkedDeque<PooledEnvironment> idle = new ConcurrentLinkedDeque<>();
   private final Set<PooledEnvironment> all = ConcurrentHashMap.newKeySet();
   private final java.util.concurrent.atomic.LongAdder busy = new java.util.concurrent.atomic.LongAdder();
+  /** Invocations that asked for an environment; the keep-alive controller turns its changes into idle times. */
+  private final java.util.concurrent.atomic.LongAdder arrivals = new java.util.concurrent.atomic.LongAdder();
   private final java.util.concurrent.atomic.AtomicReferenceArray<PooledEnvironment> hot =
       new java.util.concurrent.atomic.AtomicReferenceArray<>(STRIPES * PAD);
 
@@ -101,6 +103,7 @@ public final class EnvironmentPool {
 
   /** Returns the most recently used idle environment, now owned by the caller, or null if none is idle. */
   public PooledEnvironment acquire() {
+    arrivals.increment();
     int own = stripe();
     PooledEnvironment env = hot.get(own);
     if (env == null || !hot.compareAndSet(own, env, null)) {
@@ -261,6 +264,11 @@ public final class EnvironmentPool {
       }
     }
     return n;
+  }
+
+  /** Returns how many invocations have asked this pool for an environment; pre-warms are not counted. */
+  public long arrivals() {
+    return arrivals.sum();
   }
 
   /** Returns how many environments are owned by invocations. */
