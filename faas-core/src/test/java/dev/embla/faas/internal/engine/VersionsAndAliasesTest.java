@@ -203,6 +203,45 @@ class VersionsAndAliasesTest {
   }
 
   @Test
+  void alias_movingUnderConcurrentInvocationsNeverFailsOne() throws Exception {
+    create("brief");
+    engine.publishVersion("f");
+    setMemory(256);
+    engine.publishVersion("f");
+    engine.createAlias("f", "live", "1");
+    int threads = 3;
+    int calls = 500;
+    CountDownLatch go = new CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    List<Future<java.util.Set<String>>> results = new java.util.ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      results.add(pool.submit(() -> {
+        go.await();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i < calls; i++) {
+          InvocationResult r = engine.invoke("f:live", "1");
+          assertThat(r.isError()).isFalse();
+          seen.add(r.executedVersion());
+        }
+        return seen;
+      }));
+    }
+    go.countDown();
+    for (int i = 0; i < 200; i++) {
+      engine.updateAlias("f", AliasConfig.builder("live").functionVersion(i % 2 == 0 ? "2" : "1").build());
+    }
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (Future<java.util.Set<String>> f : results) {
+      seen.addAll(f.get(60, TimeUnit.SECONDS));
+    }
+    pool.shutdown();
+    assertThat(seen).isSubsetOf("1", "2");
+    assertThat(runtime.maxConcurrentPerEnvironment).hasValue(1);
+    assertThat(environmentsOf("$LATEST")).isEmpty();
+    assertThat(runtime.environments).allSatisfy(e -> assertThat(e.shutdowns).hasValue(0)); // no version was retired
+  }
+
+  @Test
   void alias_atLatestFollowsUpdates() throws Exception {
     create("whoami");
     engine.createAlias("f", "dev", "$LATEST");
