@@ -23,7 +23,7 @@ import java.util.function.Consumer;
  * <p>Concurrency: invocations resolve a reference with one read of {@link #route}'s map, keyed by the exact reference
  * text ({@code name}, {@code name:$LATEST}, {@code name:3}, {@code name:live}), so neither an unqualified nor a
  * qualified reference is parsed or locked on the warm path. That map is derived state: every change to a function
- * (create, update, publish, alias, delete) is made while holding that function's {@link FunctionState} monitor, which
+ * (create, update, publish, alias, delete) is made while holding that function's {@code FunctionState} monitor, which
  * also rewrites the affected routes, so writes to one function are serialised and writes to different functions do
  * not wait for each other. A reader may see a route a moment before or after the change that replaces it; either is
  * a revision that existed, never a half-made one. A route is removed only if it is still the one its function put
