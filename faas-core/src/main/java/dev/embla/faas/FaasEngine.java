@@ -84,16 +84,118 @@ public interface FaasEngine extends AutoCloseable {
   List<FunctionInfo> listFunctions();
 
   /**
-   * Deletes a function: it takes no new invocations, and its environments shut down once idle.
+   * Deletes a function with all its published versions and aliases: it takes no new invocations, and its
+   * environments shut down once idle.
    *
    * @throws FunctionNotFoundException if there is no such function
    */
   void deleteFunction(String functionName);
 
+  // ---- versions and aliases ----
+
+  /**
+   * Publishes the function's {@code $LATEST} code and configuration as a new immutable version, numbered one past the
+   * last version ever published ({@code "1"}, {@code "2"}, ...). The version keeps running that code and
+   * configuration, in environments of its own, whatever later updates do to {@code $LATEST}. If neither code nor
+   * configuration changed since the last published version, that version is returned and nothing is published, as in
+   * Lambda.
+   *
+   * @return the published version ({@link FunctionInfo#version()} is its number)
+   * @throws FunctionNotFoundException if there is no such function
+   */
+  default FunctionInfo publishVersion(String functionName) {
+    return publishVersion(functionName, null);
+  }
+
+  /**
+   * Publishes a version, like {@link #publishVersion(String)}, with a description of its own.
+   *
+   * @param description the version's description (at most 256 characters); null keeps the function's description
+   * @throws FunctionNotFoundException if there is no such function
+   * @throws InvalidConfigurationException if the description is too long
+   */
+  FunctionInfo publishVersion(String functionName, String description);
+
+  /**
+   * Returns {@code $LATEST} and then every published version of a function, in version order.
+   *
+   * @throws FunctionNotFoundException if there is no such function
+   */
+  List<FunctionInfo> listVersionsByFunction(String functionName);
+
+  /**
+   * Returns the description of one version of a function: {@code qualifier} is {@code $LATEST}, a version number, or
+   * an alias (which describes the version the alias points at).
+   *
+   * @throws FunctionNotFoundException if there is no such function, version or alias
+   */
+  FunctionInfo getFunction(String functionName, String qualifier);
+
+  /**
+   * Deletes one published version: it takes no new invocations, and its environments shut down once idle. Its code
+   * is deleted when no other version uses it.
+   *
+   * @param qualifier a version number
+   * @throws FunctionNotFoundException if there is no such function or version
+   * @throws ResourceConflictException if an alias points at the version (the message names the alias)
+   * @throws InvalidConfigurationException if the qualifier is {@code $LATEST} (delete the function instead) or not a
+   *     version number
+   */
+  void deleteFunction(String functionName, String qualifier);
+
+  /**
+   * Creates an alias: a name (such as {@code live}) that invocations use as a qualifier ({@code name:live}) and that
+   * points at a version, which can later be changed without changing the callers.
+   *
+   * @throws FunctionNotFoundException if there is no such function, or the version it points at does not exist
+   * @throws ResourceConflictException if the function already has an alias of that name
+   */
+  AliasInfo createAlias(String functionName, AliasConfig alias);
+
+  /**
+   * Creates an alias that sends all its traffic to {@code functionVersion}.
+   *
+   * @see #createAlias(String, AliasConfig)
+   */
+  default AliasInfo createAlias(String functionName, String aliasName, String functionVersion) {
+    return createAlias(functionName, AliasConfig.builder(aliasName).functionVersion(functionVersion).build());
+  }
+
+  /**
+   * Replaces an alias's version, description and weights with those of {@code alias} (named by
+   * {@code alias.name()}). New invocations go where the alias now points; invocations already running finish on the
+   * version they started on.
+   *
+   * @throws FunctionNotFoundException if there is no such function or alias, or the version does not exist
+   */
+  AliasInfo updateAlias(String functionName, AliasConfig alias);
+
+  /**
+   * Returns an alias.
+   *
+   * @throws FunctionNotFoundException if there is no such function or alias
+   */
+  AliasInfo getAlias(String functionName, String aliasName);
+
+  /**
+   * Returns a function's aliases, ordered by name.
+   *
+   * @throws FunctionNotFoundException if there is no such function
+   */
+  List<AliasInfo> listAliases(String functionName);
+
+  /**
+   * Deletes an alias. Invocations through it already running finish.
+   *
+   * @throws FunctionNotFoundException if there is no such function or alias
+   */
+  void deleteAlias(String functionName, String aliasName);
+
   /**
    * Invokes a function synchronously and waits for its result.
    *
-   * @param functionRef {@code name} or {@code name:$LATEST}
+   * @param functionRef {@code name}, {@code name:$LATEST}, {@code name:7} (a published version) or
+   *     {@code name:live} (an alias)
    * @param payload the event as JSON bytes
    * @return the response, or the function's error in Lambda's shape ({@link InvocationResult#isError()})
    * @throws FunctionNotFoundException if the function or qualifier does not exist

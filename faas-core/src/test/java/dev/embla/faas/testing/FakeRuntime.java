@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A runtime whose behaviour is chosen by the handler string, for testing the engine (pool, invoker, watchdog)
  * without a real language runtime. Handlers: {@code echo}, {@code throw}, {@code initfail}, {@code spin} (runs until
  * cancelled), {@code block} (waits on {@link #gate}), {@code badpayload}, {@code exit}, {@code broken} (throws a
- * non-function exception), {@code print}.
+ * non-function exception), {@code print}, {@code whoami} (returns its context's version and ARN, its
+ * {@code AWS_LAMBDA_FUNCTION_VERSION}, memory and the text of its code's {@code index.txt}).
  */
 public final class FakeRuntime implements RuntimeProvider {
 
@@ -108,6 +109,19 @@ public final class FakeRuntime implements RuntimeProvider {
             Thread.onSpinWait();
           }
           return payload;
+        }
+        case "whoami": {
+          // What a function can see of the version it runs in: context, environment and code.
+          String code;
+          try {
+            code = java.nio.file.Files.readString(definition.codeDirectory().resolve("index.txt"));
+          } catch (java.io.IOException e) {
+            code = "?";
+          }
+          return ("{\"version\":\"" + ctx.getFunctionVersion() + "\",\"arn\":\"" + ctx.getInvokedFunctionArn()
+              + "\",\"envVersion\":\"" + definition.environment().get("AWS_LAMBDA_FUNCTION_VERSION")
+              + "\",\"memory\":" + ctx.getMemoryLimitInMB() + ",\"code\":\"" + code + "\"}")
+              .getBytes(StandardCharsets.UTF_8);
         }
         case "mdc":
           return ("\"" + org.slf4j.MDC.get("AWSRequestId") + "\"").getBytes(StandardCharsets.UTF_8);

@@ -2,6 +2,8 @@ package dev.embla.faas.internal.engine;
 
 import com.google.common.io.MoreFiles;
 import com.google.common.io.RecursiveDeleteOption;
+import dev.embla.faas.AliasConfig;
+import dev.embla.faas.AliasInfo;
 import dev.embla.faas.BatchOptions;
 import dev.embla.faas.EngineClosedException;
 import dev.embla.faas.EventSourceConnection;
@@ -169,6 +171,62 @@ public final class LocalEngine implements FaasEngine {
     registry.delete(functionName);
   }
 
+  // ---- versions and aliases ----
+
+  @Override
+  public FunctionInfo publishVersion(String functionName, String description) {
+    checkOpen();
+    return registry.publishVersion(functionName, description).info();
+  }
+
+  @Override
+  public List<FunctionInfo> listVersionsByFunction(String functionName) {
+    checkOpen();
+    return registry.listVersions(functionName).stream().map(FunctionVersion::info).toList();
+  }
+
+  @Override
+  public FunctionInfo getFunction(String functionName, String qualifier) {
+    checkOpen();
+    return registry.resolve(functionName, qualifier).info();
+  }
+
+  @Override
+  public void deleteFunction(String functionName, String qualifier) {
+    checkOpen();
+    registry.deleteVersion(functionName, qualifier);
+  }
+
+  @Override
+  public AliasInfo createAlias(String functionName, AliasConfig alias) {
+    checkOpen();
+    return registry.createAlias(functionName, alias);
+  }
+
+  @Override
+  public AliasInfo updateAlias(String functionName, AliasConfig alias) {
+    checkOpen();
+    return registry.updateAlias(functionName, alias);
+  }
+
+  @Override
+  public AliasInfo getAlias(String functionName, String aliasName) {
+    checkOpen();
+    return registry.getAlias(functionName, aliasName);
+  }
+
+  @Override
+  public List<AliasInfo> listAliases(String functionName) {
+    checkOpen();
+    return registry.listAliases(functionName);
+  }
+
+  @Override
+  public void deleteAlias(String functionName, String aliasName) {
+    checkOpen();
+    registry.deleteAlias(functionName, aliasName);
+  }
+
   private RuntimeProvider requireRuntime(FunctionConfig config) {
     RuntimeProvider provider = runtimes.get(config.runtime());
     if (provider == null) {
@@ -178,11 +236,11 @@ public final class LocalEngine implements FaasEngine {
     return provider;
   }
 
-  private FunctionVersion newVersion(FunctionConfig config, StoredCode code) {
+  private FunctionVersion newVersion(FunctionConfig config, StoredCode code, String version) {
     RuntimeProvider provider = requireRuntime(config);
-    FunctionDefinition definition = new FunctionDefinition(config.name(), FunctionVersion.LATEST, config.runtime(),
+    FunctionDefinition definition = new FunctionDefinition(config.name(), version, config.runtime(),
         config.handler(), code.directory(), code.sha256(), config.memorySizeMb(), config.timeout(),
-        functionEnvironment(config, code));
+        functionEnvironment(config, code, version));
     PreparedFunction prepared;
     try {
       prepared = provider.prepare(definition);
@@ -197,10 +255,10 @@ public final class LocalEngine implements FaasEngine {
   }
 
   /** The variables a function sees: its own plus Lambda's reserved ones; never the host's. */
-  private static Map<String, String> functionEnvironment(FunctionConfig config, StoredCode code) {
+  private static Map<String, String> functionEnvironment(FunctionConfig config, StoredCode code, String version) {
     Map<String, String> env = new LinkedHashMap<>(config.environment());
     env.put("AWS_LAMBDA_FUNCTION_NAME", config.name());
-    env.put("AWS_LAMBDA_FUNCTION_VERSION", FunctionVersion.LATEST);
+    env.put("AWS_LAMBDA_FUNCTION_VERSION", version);
     env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", Integer.toString(config.memorySizeMb()));
     env.put("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
     env.put("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/" + config.name());
@@ -279,8 +337,7 @@ public final class LocalEngine implements FaasEngine {
 
   private EventSourceConnection connect(EventSource source, String functionRef, BatchOptions options) {
     checkOpen();
-    int colon = functionRef.indexOf(':');
-    registry.get(colon < 0 ? functionRef : functionRef.substring(0, colon));
+    registry.route(functionRef); // an unknown function, version or alias fails now; the target is resolved per event
     return eventSources.connect(source, functionRef, options);
   }
 
@@ -310,8 +367,11 @@ public final class LocalEngine implements FaasEngine {
 
   private int maintain(java.util.function.Consumer<String> prewarm) {
     List<KeepAliveController.Target> targets = new ArrayList<>();
-    for (FunctionVersion v : registry.list()) {
-      targets.add(new KeepAliveController.Target(v.config().name(), v.pool()));
+    for (FunctionVersion v : registry.revisions()) {
+      // each revision learns on its own: a published version and $LATEST are called by different callers
+      String name = v.config().name();
+      String ref = FunctionVersion.LATEST.equals(v.version()) ? name : name + ":" + v.version();
+      targets.add(new KeepAliveController.Target(ref, v.pool()));
     }
     int evicted = keepAlive.maintain(targets, settings.ticker().read(), prewarm);
     retiredPools.removeIf(p -> p.size() == 0);
@@ -349,6 +409,11 @@ public final class LocalEngine implements FaasEngine {
     return registry.get(functionName).pool();
   }
 
+  /** Returns the pool of one version of a function ({@code $LATEST}, a number or an alias); for tests and metrics. */
+  public EnvironmentPool poolOf(String functionName, String qualifier) {
+    return registry.resolve(functionName, qualifier).pool();
+  }
+
   /** Returns the engine's deadline watchdog; for benchmarks. */
   public Watchdog watchdog() {
     return watchdog;
@@ -361,7 +426,7 @@ public final class LocalEngine implements FaasEngine {
 
   private int busyEnvironments() {
     int busy = 0;
-    for (FunctionVersion v : registry.list()) {
+    for (FunctionVersion v : registry.revisions()) {
       busy += v.pool().busyCount();
     }
     for (EnvironmentPool p : retiredPools) {

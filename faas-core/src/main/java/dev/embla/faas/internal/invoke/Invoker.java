@@ -1,7 +1,6 @@
 package dev.embla.faas.internal.invoke;
 
 import dev.embla.faas.FunctionError;
-import dev.embla.faas.FunctionNotFoundException;
 import dev.embla.faas.InvalidRequestContentException;
 import dev.embla.faas.InvocationResult;
 import dev.embla.faas.RequestTooLargeException;
@@ -10,6 +9,7 @@ import dev.embla.faas.internal.pool.EnvironmentOutput;
 import dev.embla.faas.internal.pool.PooledEnvironment;
 import dev.embla.faas.internal.registry.FunctionRegistry;
 import dev.embla.faas.internal.registry.FunctionVersion;
+import dev.embla.faas.internal.registry.Route;
 import dev.embla.faas.spi.runtime.FunctionFailure;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -66,7 +66,8 @@ public final class Invoker {
           "payload of function '%s' is %d bytes, over the limit of %d bytes", functionRef, payload.length,
           maxPayloadBytes));
     }
-    FunctionVersion version = resolve(functionRef);
+    Route route = registry.route(functionRef);
+    FunctionVersion version = route.pick();
     if (!version.pool().runtimeChecksPayload()) {
       PayloadCheck.requireJson(payload);
     }
@@ -75,7 +76,8 @@ public final class Invoker {
     if (env == null) {
       // create() refuses once an update or delete retired the revision: run the current one instead.
       while ((env = version.pool().create()) == null) {
-        version = resolve(functionRef);
+        route = registry.route(functionRef);
+        version = route.pick();
       }
       if (forceCold) {
         env.markDiscardAfterUse();
@@ -96,11 +98,11 @@ public final class Invoker {
       MDC.put(EnvironmentOutput.MDC_REQUEST_ID, requestId);
       MDC.put(EnvironmentOutput.MDC_FUNCTION, version.config().name());
       if (info) {
-        log.info("START RequestId: {} Version: {}", requestId, FunctionVersion.LATEST);
+        log.info("START RequestId: {} Version: {}", requestId, version.version());
       }
       InvocationResult result = initError != null
           ? finish(version, env, log, info, requestId, null, initError, 0, initNanos, 0)
-          : runInvoke(version, env, log, info, requestId, payload, functionRef, initNanos);
+          : runInvoke(version, env, log, info, requestId, payload, route.invokedArn(), initNanos);
       completed = true;
       return result;
     } catch (InvalidRequestContentException e) {
@@ -148,12 +150,11 @@ public final class Invoker {
   }
 
   private InvocationResult runInvoke(FunctionVersion version, PooledEnvironment env, Logger log, boolean info,
-      String requestId, byte[] payload, String functionRef, long initNanos) {
+      String requestId, byte[] payload, String invokedArn, long initNanos) {
     long start = ticker.read();
     long deadline = start + version.config().timeout().toNanos();
-    InvocationContext context = new InvocationContext(requestId, version.config().name(), FunctionVersion.LATEST,
-        version.pool().arnPrefix() + qualifierSuffix(functionRef), version.config().memorySizeMb(), deadline, ticker,
-        env.output());
+    InvocationContext context = new InvocationContext(requestId, version.config().name(), version.version(),
+        invokedArn, version.config().memorySizeMb(), deadline, ticker, env.output());
     env.output().requestId(requestId);
     long allocatedBefore = THREADS.getCurrentThreadAllocatedBytes();
     byte[] response = null;
@@ -223,7 +224,7 @@ public final class Invoker {
       log.info("{}", report);
     }
     byte[] payload = error == null ? response : error.toJson().getBytes(StandardCharsets.UTF_8);
-    return new InvocationResult(requestId, FunctionVersion.LATEST, payload, error, durationNanos, initNanos,
+    return new InvocationResult(requestId, version.version(), payload, error, durationNanos, initNanos,
         memoryUsedMb);
   }
 
@@ -234,7 +235,7 @@ public final class Invoker {
    * @return how many environments initialised successfully
    */
   public int prewarm(String functionRef, int count) {
-    FunctionVersion version = resolve(functionRef);
+    FunctionVersion version = registry.route(functionRef).primary();
     List<PooledEnvironment> created = new java.util.ArrayList<>(count);
     int ok = 0;
     try {
@@ -262,25 +263,6 @@ public final class Invoker {
   private static FunctionError closedError() {
     return new FunctionError(FunctionError.Kind.RUNTIME, "Runtime.EngineClosed",
         "invocation stopped: the engine closed and its shutdown grace period ran out", List.of());
-  }
-
-  private FunctionVersion resolve(String functionRef) {
-    int colon = functionRef.indexOf(':');
-    if (colon < 0) {
-      return registry.get(functionRef);
-    }
-    String name = functionRef.substring(0, colon);
-    String qualifier = functionRef.substring(colon + 1);
-    FunctionVersion v = registry.get(name);
-    if (!qualifier.equals(FunctionVersion.LATEST)) {
-      throw new FunctionNotFoundException("function '" + name + "' has no version or alias '" + qualifier + "'");
-    }
-    return v;
-  }
-
-  private static String qualifierSuffix(String functionRef) {
-    int colon = functionRef.indexOf(':');
-    return colon < 0 ? "" : functionRef.substring(colon);
   }
 
   private static FunctionError runtimeError(FunctionError.Kind kind, Throwable t) {
