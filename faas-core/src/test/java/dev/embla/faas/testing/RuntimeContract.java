@@ -80,7 +80,8 @@ public abstract class RuntimeContract {
   /**
    * What a runtime supplies to the contract. Every function method describes the function's behaviour exactly; a
    * "token" is a random string the function makes once, at initialisation, so that the test can tell environments
-   * apart. "Writes a line" means to the function's standard output unless said otherwise.
+   * apart. "Writes a line" means to the function's standard output unless said otherwise, and the line must reach
+   * the engine before the function goes on (flush it where the language buffers its output, as Python may).
    */
   public interface Fixture {
 
@@ -171,7 +172,15 @@ public abstract class RuntimeContract {
         engine.close();
       }
     } finally {
-      MoreFiles.deleteRecursively(work, RecursiveDeleteOption.ALLOW_INSECURE);
+      // Environments shut down (and delete their /tmp) on threads of their own, possibly still running.
+      Await.until("work directory deleted", () -> {
+        try {
+          MoreFiles.deleteRecursively(work, RecursiveDeleteOption.ALLOW_INSECURE);
+          return true;
+        } catch (IOException e) {
+          return false;
+        }
+      });
     }
   }
 

@@ -185,11 +185,12 @@ class TmpRemappingTest {
         public class Linger {
           public static final CompletableFuture<String> OUTCOME = new CompletableFuture<>();
           static final CountDownLatch GO = new CountDownLatch(1);
-          public String handle(String s) {
-            if (s.equals("go")) { GO.countDown(); return "told"; }
+          static final CountDownLatch WAITING = new CountDownLatch(1);
+          public String handle(String s) throws InterruptedException {
             Thread t = new Thread(() -> {
               try {
-                GO.await();
+                WAITING.countDown();
+                GO.await(); // never counted down: only the Shutdown interrupt ends this wait
               } catch (InterruptedException e) {
                 // the Shutdown interrupt: carry on and try /tmp anyway
               }
@@ -201,6 +202,8 @@ class TmpRemappingTest {
             });
             t.setDaemon(true);
             t.start();
+            // Past its entry poll before Shutdown cancels the loader; otherwise that poll would stop it first.
+            WAITING.await();
             return "started";
           }
         }""");

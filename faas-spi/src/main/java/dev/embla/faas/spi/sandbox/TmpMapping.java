@@ -37,7 +37,7 @@ final class TmpMapping {
 
   /** Returns the part of {@code path} (of the default file system) below {@code /tmp}, or null; see above. */
   static Path belowTmp(Path path) {
-    if (path.getFileSystem() != DEFAULT || !path.isAbsolute()) {
+    if (path.getFileSystem() != DEFAULT || !path.isAbsolute() || !path.toString().contains("tmp")) {
       return null;
     }
     Path normal = path.normalize();
