@@ -55,6 +55,9 @@ class TmpRemappingTest {
           r.put("Path.of(URI)", Path.of(URI.create("file:///tmp/" + id + "-puri")).toString());
           r.put("Paths.get", Paths.get(base + "-paths").toString());
           r.put("FileSystem.getPath", FileSystems.getDefault().getPath("/tmp", id + "-fs").toString());
+          try (FileSystem zip = FileSystems.newFileSystem(Path.of(base + ".zip"), Map.of("create", "true"))) {
+            r.put("zip FileSystem.getPath", zip.getPath("/tmp", "inside").toString());
+          }
           Files.writeString(Path.of(base + "-nio"), "nio");
           r.put("Files.readString", Files.readString(Paths.get("/tmp", id + "-nio")));
           try (FileOutputStream o = new FileOutputStream(base + "-fos")) { o.write('x'); }
@@ -88,8 +91,8 @@ class TmpRemappingTest {
 
         public Map<String, Object> peek(String id) {
           String[] names = new File("/tmp").list();
-          return Map.of("exists", new File("/tmp/" + id + "-file").exists(),
-              "count", names == null ? -1 : names.length);
+          return new TreeMap<String, Object>(Map.of("exists", new File("/tmp/" + id + "-file").exists(),
+              "count", names == null ? -1 : names.length));
         }
 
         private static String read(Reader in) throws IOException {
@@ -132,6 +135,8 @@ class TmpRemappingTest {
     assertThat(r.get("Path.of(URI)")).isEqualTo(a + "/" + id + "-puri");
     assertThat(r.get("Paths.get")).isEqualTo(a + "/" + id + "-paths");
     assertThat(r.get("FileSystem.getPath")).isEqualTo(a + "/" + id + "-fs");
+    assertThat(r.get("zip FileSystem.getPath")).as("another file system's /tmp is its own").isEqualTo("/tmp/inside");
+    assertThat(tmpA.resolve(id + ".zip")).exists();
     assertThat(r.get("Files.readString")).isEqualTo("nio");
     assertThat(r.get("FileInputStream")).isEqualTo("xy");
     assertThat(r.get("FileReader")).isEqualTo("abc");
