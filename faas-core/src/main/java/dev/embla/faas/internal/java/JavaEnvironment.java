@@ -81,6 +81,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
   private volatile Thread runner;
 
   private volatile SecurityException exitRefusal;
+  private volatile boolean shutDown;
 
   // guarded by this
   private FunctionOutputStream outSink;
@@ -194,6 +195,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
         runShutdownHooks(l, bound);
       }
     } finally {
+      shutDown = true; // before the interrupts below wake the function's threads
       // The same path as cancel(): the pending count stays raised until the loader is collected, which it can be
       // only once the function's threads have ended.
       if (l.markCancelled()) {
@@ -233,6 +235,20 @@ public final class JavaEnvironment implements ExecutionEnvironment {
   /** Returns the function's loader, or null once shut down. */
   FunctionClassLoader loader() {
     return loader;
+  }
+
+  /**
+   * Returns the directory that stands for {@code /tmp} in this environment (see {@code Sandbox.tmpPath}).
+   *
+   * @throws IllegalStateException once the environment is shut down: its directory is deleted then, and a thread the
+   *     function left behind must not bring it back
+   */
+  java.nio.file.Path tmpDirectory() {
+    if (shutDown) {
+      throw new IllegalStateException("execution environment " + context.environmentId()
+          + " is shut down; its /tmp is gone");
+    }
+    return context.tmpDirectory();
   }
 
   Map<String, String> environmentVariables() {

@@ -4,6 +4,7 @@ import dev.embla.faas.spi.sandbox.Sandbox;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.lang.ref.Cleaner;
+import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -12,7 +13,8 @@ import java.util.Map;
  * and acts for it. Installed once per JVM (per loader of the SPI), on first use, and shared by every engine.
  *
  * <p>Calls whose environment cannot be found (a class of a validation loader, a forged caller) get the safe answer:
- * no environment variables, output dropped, exit refused, the platform class loader. Never the host's.
+ * no environment variables, output dropped, exit refused, the platform class loader, no {@code /tmp}. Never the
+ * host's.
  */
 final class SandboxHooks implements Sandbox.Hooks {
 
@@ -119,6 +121,16 @@ final class SandboxHooks implements Sandbox.Hooks {
     ClassLoader loader = current == null ? null : current.loader();
     // No function to speak for (an old class that named no caller, outside any phase): the JDK's loader, never the host's.
     return loader != null ? loader : PLATFORM;
+  }
+
+  @Override
+  public Path tmpDirectory(Class<?> caller) {
+    JavaEnvironment environment = environmentOf(caller);
+    if (environment == null) {
+      // Never fall back to the host's /tmp: that is the one thing the mapping exists to avoid.
+      throw new IllegalStateException("/tmp is private to an execution environment, and this code runs in none");
+    }
+    return environment.tmpDirectory();
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.embla.faas.internal.java;
 
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
 import org.objectweb.asm.ClassReader;
@@ -33,6 +34,17 @@ import org.objectweb.asm.Type;
  *       host or engine loader with the function's own. Constructors that would make the system class loader a new
  *       loader's parent ({@code new ClassLoader()}, {@code new SecureClassLoader()}, {@code new URLClassLoader(urls)},
  *       {@code URLClassLoader.newInstance(urls)}) get the function's own loader as parent instead.
+ *   <li>A private {@code /tmp}: file names that the function hands to the JDK are re-rooted in the environment's own
+ *       directory when they name {@code /tmp} or a path below it. The {@code String} file name of {@code new File},
+ *       {@code FileInputStream}, {@code FileOutputStream}, {@code FileReader}, {@code FileWriter},
+ *       {@code RandomAccessFile}, {@code PrintStream}, {@code PrintWriter} and {@code Formatter} passes through
+ *       {@code Sandbox.tmpPath} before the constructor runs; {@code new File(String, String)},
+ *       {@code new File(File, String)} and {@code new File(URI)} become {@code new File(Sandbox.tmpPath(...))};
+ *       {@code Path.of}, {@code Paths.get}, {@code FileSystem.getPath}, {@code File.createTempFile},
+ *       {@code Files.createTempFile/createTempDirectory} without a directory, and
+ *       {@code System.getProperty("java.io.tmpdir")} go to {@code Sandbox}. This is a remapping of names, not a
+ *       confinement: other paths, relative paths, and paths built by other routes ({@code Path.resolve} from
+ *       {@code /}, reflection, {@code System.getProperties()}) reach the host's file system as before.
  * </ul>
  *
  * <p>Inserted code leaves the operand stack as it found it and never touches locals, so no stack map frame changes:
@@ -62,6 +74,36 @@ final class SandboxTransformer {
   // Constructors that make the system class loader the new loader's parent; each has a twin taking the parent last.
   private static final Set<String> IMPLICIT_PARENT = Set.of(
       "java/lang/ClassLoader()V", "java/security/SecureClassLoader()V", "java/net/URLClassLoader([Ljava/net/URL;)V");
+
+  // File-opening constructors whose first argument is a String file name, with the number of (single-slot)
+  // arguments that follow it on the operand stack: the name is mapped where it lies, then the constructor runs.
+  private static final Map<String, Integer> TMP_NAME_FIRST = Map.ofEntries(
+      Map.entry("java/io/File(Ljava/lang/String;)V", 0),
+      Map.entry("java/io/FileInputStream(Ljava/lang/String;)V", 0),
+      Map.entry("java/io/FileOutputStream(Ljava/lang/String;)V", 0),
+      Map.entry("java/io/FileOutputStream(Ljava/lang/String;Z)V", 1),
+      Map.entry("java/io/FileReader(Ljava/lang/String;)V", 0),
+      Map.entry("java/io/FileReader(Ljava/lang/String;Ljava/nio/charset/Charset;)V", 1),
+      Map.entry("java/io/FileWriter(Ljava/lang/String;)V", 0),
+      Map.entry("java/io/FileWriter(Ljava/lang/String;Z)V", 1),
+      Map.entry("java/io/FileWriter(Ljava/lang/String;Ljava/nio/charset/Charset;)V", 1),
+      Map.entry("java/io/FileWriter(Ljava/lang/String;Ljava/nio/charset/Charset;Z)V", 2),
+      Map.entry("java/io/RandomAccessFile(Ljava/lang/String;Ljava/lang/String;)V", 1),
+      Map.entry("java/io/PrintStream(Ljava/lang/String;)V", 0),
+      Map.entry("java/io/PrintStream(Ljava/lang/String;Ljava/lang/String;)V", 1),
+      Map.entry("java/io/PrintStream(Ljava/lang/String;Ljava/nio/charset/Charset;)V", 1),
+      Map.entry("java/io/PrintWriter(Ljava/lang/String;)V", 0),
+      Map.entry("java/io/PrintWriter(Ljava/lang/String;Ljava/lang/String;)V", 1),
+      Map.entry("java/io/PrintWriter(Ljava/lang/String;Ljava/nio/charset/Charset;)V", 1),
+      Map.entry("java/util/Formatter(Ljava/lang/String;)V", 0),
+      Map.entry("java/util/Formatter(Ljava/lang/String;Ljava/lang/String;)V", 1),
+      Map.entry("java/util/Formatter(Ljava/lang/String;Ljava/lang/String;Ljava/util/Locale;)V", 2),
+      Map.entry("java/util/Formatter(Ljava/lang/String;Ljava/nio/charset/Charset;Ljava/util/Locale;)V", 2));
+
+  // File constructors whose file name is built from several arguments: Sandbox.tmpPath(same arguments) returns the
+  // (mapped) path, and File(String) is called instead.
+  private static final Set<String> TMP_FILE_JOINED = Set.of(
+      "(Ljava/lang/String;Ljava/lang/String;)V", "(Ljava/io/File;Ljava/lang/String;)V", "(Ljava/net/URI;)V");
 
   private SandboxTransformer() {}
 
@@ -196,6 +238,9 @@ final class SandboxTransformer {
         super.visitMethodInsn(opcode, owner, name, "([Ljava/net/URL;" + LOADER + ")Ljava/net/URLClassLoader;", false);
         return;
       }
+      if (opcode == Opcodes.INVOKESPECIAL && name.equals("<init>") && mapTmpConstructor(owner, descriptor)) {
+        return;
+      }
       String redirect = redirect(opcode, owner, name, descriptor);
       if (redirect == null) {
         super.visitMethodInsn(opcode, owner, name, descriptor, isInterface);
@@ -206,12 +251,80 @@ final class SandboxTransformer {
       super.visitMethodInsn(Opcodes.INVOKESTATIC, SANDBOX, redirect, sandboxDescriptor(opcode, owner, descriptor), false);
     }
 
+    /**
+     * Maps the file name of a file-opening constructor through {@code Sandbox.tmpPath}, leaving the operand stack as
+     * the constructor expects it; returns false if {@code owner.<init>descriptor} is not one of them.
+     */
+    private boolean mapTmpConstructor(String owner, String descriptor) {
+      String tmpPath = "(Ljava/lang/String;" + CLASS + ")Ljava/lang/String;";
+      Integer after = TMP_NAME_FIRST.get(owner + descriptor);
+      if (after != null) {
+        // Bring the name to the top of the stack, map it, and put it back under the arguments that follow it.
+        switch (after) {
+          case 0 -> {
+            pushCaller();
+            super.visitMethodInsn(Opcodes.INVOKESTATIC, SANDBOX, "tmpPath", tmpPath, false);
+          }
+          case 1 -> { // name, a
+            super.visitInsn(Opcodes.SWAP); // a, name
+            pushCaller();
+            super.visitMethodInsn(Opcodes.INVOKESTATIC, SANDBOX, "tmpPath", tmpPath, false);
+            super.visitInsn(Opcodes.SWAP); // name', a
+          }
+          default -> { // name, a, b
+            super.visitInsn(Opcodes.DUP2_X1); // a, b, name, a, b
+            super.visitInsn(Opcodes.POP2); // a, b, name
+            pushCaller();
+            super.visitMethodInsn(Opcodes.INVOKESTATIC, SANDBOX, "tmpPath", tmpPath, false);
+            super.visitInsn(Opcodes.DUP_X2); // name', a, b, name'
+            super.visitInsn(Opcodes.POP); // name', a, b
+          }
+        }
+        super.visitMethodInsn(Opcodes.INVOKESPECIAL, owner, "<init>", descriptor, false);
+        return true;
+      }
+      if (owner.equals("java/io/File") && TMP_FILE_JOINED.contains(descriptor)) {
+        pushCaller();
+        super.visitMethodInsn(Opcodes.INVOKESTATIC, SANDBOX, "tmpPath",
+            descriptor.replace(")V", CLASS + ")Ljava/lang/String;"), false);
+        super.visitMethodInsn(Opcodes.INVOKESPECIAL, owner, "<init>", "(Ljava/lang/String;)V", false);
+        return true;
+      }
+      return false;
+    }
+
     private String redirect(int opcode, String owner, String name, String descriptor) {
       if (opcode == Opcodes.INVOKESTATIC && owner.equals("java/lang/System")) {
         return switch (name + descriptor) {
           case "exit(I)V" -> "exit";
           case "getenv(Ljava/lang/String;)Ljava/lang/String;", "getenv()Ljava/util/Map;" -> "getenv";
           case "setOut(Ljava/io/PrintStream;)V", "setErr(Ljava/io/PrintStream;)V" -> "setStream";
+          case "getProperty(Ljava/lang/String;)Ljava/lang/String;",
+              "getProperty(Ljava/lang/String;Ljava/lang/String;)Ljava/lang/String;" -> "getProperty";
+          default -> null;
+        };
+      }
+      if (opcode == Opcodes.INVOKESTATIC && (owner.equals("java/nio/file/Path") || owner.equals("java/nio/file/Paths"))
+          && name.equals(owner.equals("java/nio/file/Path") ? "of" : "get")) {
+        return switch (descriptor) {
+          case "(Ljava/lang/String;[Ljava/lang/String;)Ljava/nio/file/Path;",
+              "(Ljava/net/URI;)Ljava/nio/file/Path;" -> "pathOf";
+          default -> null;
+        };
+      }
+      if (opcode == Opcodes.INVOKEVIRTUAL && owner.equals("java/nio/file/FileSystem") && name.equals("getPath")
+          && descriptor.equals("(Ljava/lang/String;[Ljava/lang/String;)Ljava/nio/file/Path;")) {
+        return "getPath";
+      }
+      if (opcode == Opcodes.INVOKESTATIC && owner.equals("java/io/File") && name.equals("createTempFile")) {
+        return "createTempFile"; // both overloads; with a directory, a null or /tmp one is mapped
+      }
+      if (opcode == Opcodes.INVOKESTATIC && owner.equals("java/nio/file/Files")) {
+        return switch (name + descriptor) {
+          case "createTempFile(Ljava/lang/String;Ljava/lang/String;[Ljava/nio/file/attribute/FileAttribute;)"
+              + "Ljava/nio/file/Path;" -> "createTempFile";
+          case "createTempDirectory(Ljava/lang/String;[Ljava/nio/file/attribute/FileAttribute;)Ljava/nio/file/Path;"
+              -> "createTempDirectory";
           default -> null;
         };
       }
@@ -240,8 +353,10 @@ final class SandboxTransformer {
     }
 
     private static String sandboxDescriptor(int opcode, String owner, String descriptor) {
-      String receiver = opcode == Opcodes.INVOKESTATIC ? "" : (owner.equals("java/lang/Runtime")
-          ? "Ljava/lang/Runtime;" : "Ljava/lang/Throwable;");
+      String receiver = opcode == Opcodes.INVOKESTATIC ? "" : switch (owner) {
+        case "java/lang/Runtime", "java/nio/file/FileSystem" -> "L" + owner + ";";
+        default -> "Ljava/lang/Throwable;";
+      };
       Type method = Type.getMethodType(descriptor);
       StringBuilder sb = new StringBuilder("(").append(receiver);
       for (Type argument : method.getArgumentTypes()) {

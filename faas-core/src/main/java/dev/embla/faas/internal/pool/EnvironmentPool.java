@@ -349,6 +349,7 @@ public final class EnvironmentPool {
     private final Path tmpRoot;
     private final EnvironmentOutput output;
     private volatile Path tmp;
+    private boolean tmpDeleted; // guarded by this
 
     LazyContext(String id, Path tmpRoot, EnvironmentOutput output) {
       this.id = id;
@@ -363,6 +364,10 @@ public final class EnvironmentPool {
 
     @Override
     public synchronized Path tmpDirectory() {
+      if (tmpDeleted) {
+        // A thread the function left running after Shutdown must not bring the deleted directory back.
+        throw new IllegalStateException("environment " + id + " is shut down; its /tmp was deleted");
+      }
       if (tmp == null) {
         try {
           tmp = Files.createDirectories(tmpRoot.resolve(id));
@@ -379,6 +384,7 @@ public final class EnvironmentPool {
     }
 
     synchronized void deleteTmp() {
+      tmpDeleted = true;
       if (tmp != null) {
         try {
           com.google.common.io.MoreFiles.deleteRecursively(tmp,

@@ -1,9 +1,15 @@
 package dev.embla.faas.spi.sandbox;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.net.URI;
 import java.net.URL;
+import java.nio.file.FileSystem;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
 import java.util.Enumeration;
 import java.util.Map;
 import java.util.Objects;
@@ -12,8 +18,9 @@ import java.util.Objects;
  * The static entry points that rewritten function bytecode calls. When the Java runtime defines a function's class
  * it inserts {@link #poll(Class)} at method entries and loop back-edges, and redirects process-wide calls
  * ({@code System.exit}, {@code Runtime.halt}, {@code System.getenv}, {@code System.out}, shutdown hooks, the system
- * class loader) here, and passes every class loader the function obtains through {@link #classLoader}. Each method
- * receives the calling function class, so that the engine can find the execution environment it belongs to.
+ * class loader, file names under {@code /tmp}) here, and passes every class loader the function obtains through
+ * {@link #classLoader}. Each method receives the calling function class, so that the engine can find the execution
+ * environment it belongs to.
  *
  * <p>The engine installs its {@link Hooks} once, before any function class is defined; a second
  * {@link #install(Hooks)} fails, so function code cannot replace them.
@@ -62,6 +69,14 @@ public final class Sandbox {
 
     /** Returns the loader that replaces the system class loader for the function {@code caller} belongs to. */
     ClassLoader systemClassLoader(Class<?> caller);
+
+    /**
+     * Returns the private directory that stands for {@code /tmp} in the execution environment {@code caller}
+     * belongs to, creating it on first use.
+     *
+     * @throws IllegalStateException if {@code caller} belongs to no running environment (one that was shut down)
+     */
+    Path tmpDirectory(Class<?> caller);
   }
 
   /** Controls the engine holds after {@link #install(Hooks)}: raising and lowering the pending-cancel count. */
@@ -200,6 +215,112 @@ public final class Sandbox {
       throws IOException {
     return hooks().systemClassLoader(caller).getResources(name);
   }
+
+  // ---- A private /tmp: paths naming /tmp or below are re-rooted in the environment's own directory. ----
+  // Lexical, on absolute paths of the default file system only (see TmpMapping); every other path is untouched.
+
+  /**
+   * Maps the file name argument of {@code new File(String)}, {@code FileInputStream(String)},
+   * {@code FileOutputStream(String...)}, {@code FileReader(String...)}, {@code FileWriter(String...)},
+   * {@code RandomAccessFile(String, String)}, {@code PrintStream(String...)} and {@code PrintWriter(String...)}.
+   *
+   * @return the path in the caller's private {@code /tmp} if {@code path} names {@code /tmp} or a path below it (and
+   *     is not in that private directory already), otherwise {@code path} itself (null stays null, so the
+   *     constructor fails as it would have)
+   */
+  public static String tmpPath(String path, Class<?> caller) {
+    Path below = TmpMapping.belowTmp(path);
+    Path mapped = below == null ? null : TmpMapping.under(hooks().tmpDirectory(caller), below);
+    return mapped == null ? path : mapped.toString();
+  }
+
+  /** Maps {@code new File(parent, child)}: returns the path of that file, re-rooted if it lies under {@code /tmp}. */
+  public static String tmpPath(String parent, String child, Class<?> caller) {
+    return tmpPath(new File(parent, child).getPath(), caller);
+  }
+
+  /** Maps {@code new File(parent, child)}: returns the path of that file, re-rooted if it lies under {@code /tmp}. */
+  public static String tmpPath(File parent, String child, Class<?> caller) {
+    return tmpPath(new File(parent, child).getPath(), caller);
+  }
+
+  /** Maps {@code new File(uri)}: returns the path of that file, re-rooted if it lies under {@code /tmp}. */
+  public static String tmpPath(URI uri, Class<?> caller) {
+    return tmpPath(new File(uri).getPath(), caller);
+  }
+
+  /** Replaces {@code Path.of(first, more)} and {@code Paths.get(first, more)}. */
+  public static Path pathOf(String first, String[] more, Class<?> caller) {
+    return tmpPath(Path.of(first, more), caller);
+  }
+
+  /** Replaces {@code Path.of(uri)} and {@code Paths.get(uri)}. */
+  public static Path pathOf(URI uri, Class<?> caller) {
+    return tmpPath(Path.of(uri), caller);
+  }
+
+  /** Replaces {@code fileSystem.getPath(first, more)}; only paths of the default file system are mapped. */
+  public static Path getPath(FileSystem fileSystem, String first, String[] more, Class<?> caller) {
+    return tmpPath(fileSystem.getPath(first, more), caller);
+  }
+
+  /** Replaces {@code File.createTempFile(prefix, suffix)}: the file is made in the caller's private {@code /tmp}. */
+  public static File createTempFile(String prefix, String suffix, Class<?> caller) throws IOException {
+    return File.createTempFile(prefix, suffix, hooks().tmpDirectory(caller).toFile());
+  }
+
+  /**
+   * Replaces {@code File.createTempFile(prefix, suffix, directory)}: a null directory (the JDK's temporary directory)
+   * or one under {@code /tmp} means the caller's private {@code /tmp}.
+   */
+  public static File createTempFile(String prefix, String suffix, File directory, Class<?> caller)
+      throws IOException {
+    File dir = directory == null
+        ? hooks().tmpDirectory(caller).toFile()
+        : new File(tmpPath(directory.getPath(), caller));
+    return File.createTempFile(prefix, suffix, dir);
+  }
+
+  /**
+   * Replaces {@code Files.createTempFile(prefix, suffix, attributes)}: the file is made in the caller's private
+   * {@code /tmp}.
+   */
+  public static Path createTempFile(String prefix, String suffix, FileAttribute<?>[] attributes, Class<?> caller)
+      throws IOException {
+    return Files.createTempFile(hooks().tmpDirectory(caller), prefix, suffix, attributes);
+  }
+
+  /**
+   * Replaces {@code Files.createTempDirectory(prefix, attributes)}: the directory is made in the caller's private
+   * {@code /tmp}.
+   */
+  public static Path createTempDirectory(String prefix, FileAttribute<?>[] attributes, Class<?> caller)
+      throws IOException {
+    return Files.createTempDirectory(hooks().tmpDirectory(caller), prefix, attributes);
+  }
+
+  /**
+   * Replaces {@code System.getProperty(key)}: {@code java.io.tmpdir} is the caller's private {@code /tmp}; every other
+   * property is the JVM's.
+   */
+  public static String getProperty(String key, Class<?> caller) {
+    return TMPDIR.equals(key) ? hooks().tmpDirectory(caller).toString() : System.getProperty(key);
+  }
+
+  /** Replaces {@code System.getProperty(key, fallback)}; see {@link #getProperty(String, Class)}. */
+  public static String getProperty(String key, String fallback, Class<?> caller) {
+    return TMPDIR.equals(key) ? hooks().tmpDirectory(caller).toString() : System.getProperty(key, fallback);
+  }
+
+  private static final String TMPDIR = "java.io.tmpdir";
+
+  private static Path tmpPath(Path path, Class<?> caller) {
+    Path below = TmpMapping.belowTmp(path);
+    Path mapped = below == null ? null : TmpMapping.under(hooks().tmpDirectory(caller), below);
+    return mapped == null ? path : mapped;
+  }
+
+  // ---- end of the private /tmp ----
 
   private static Hooks hooks() {
     Hooks h = hooks;
