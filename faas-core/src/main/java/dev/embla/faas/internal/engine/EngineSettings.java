@@ -11,6 +11,7 @@ import java.util.List;
  * The engine's immutable settings, as validated by {@link dev.embla.faas.FaasEngine.Builder}.
  *
  * @param workDirectory null for a temporary directory owned (and deleted) by the engine
+ * @param allocationBudgetFactor each phase's allocation budget as a multiple of the function's memory size; 0 for none
  */
 public record EngineSettings(
     Ticker ticker,
@@ -22,4 +23,5 @@ public record EngineSettings(
     long maxUnzippedCodeBytes,
     Path workDirectory,
     List<RuntimeProvider> runtimes,
-    long maxLogBytesPerInvocation) {}
+    long maxLogBytesPerInvocation,
+    double allocationBudgetFactor) {}
