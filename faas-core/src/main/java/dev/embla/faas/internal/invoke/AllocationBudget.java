@@ -51,9 +51,9 @@ public final class AllocationBudget {
   /** Returns the error of a phase stopped over budget after allocating {@code allocatedBytes}. */
   FunctionError exceeded(FunctionError.Kind kind, String phase, int memorySizeMb, long allocatedBytes) {
     return new FunctionError(kind, ERROR_TYPE, String.format(Locale.ROOT,
-        "%s allocated %d MB on its thread, over its allocation budget of %d MB (memory size %d MB x allocation budget "
-            + "factor %s); the execution environment was stopped",
-        phase, allocatedBytes / MB, bytesFor(memorySizeMb) / MB, memorySizeMb, factorText()), List.of());
+        "%s allocated %.1f MB on its thread, over its allocation budget of %d MB (memory size %d MB x allocation "
+            + "budget factor %s); the execution environment was stopped",
+        phase, allocatedBytes / (double) MB, bytesFor(memorySizeMb) / MB, memorySizeMb, factorText()), List.of());
   }
 
   private String factorText() {
