@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.embla.faas.internal.engine.LocalEngine;
+import dev.embla.faas.testing.Await;
 import dev.embla.faas.testing.JavaFunctions;
 import dev.embla.faas.testing.LogCapture;
 import java.time.Duration;
@@ -120,6 +121,27 @@ class AllocationBudgetTest {
     assertThat(e.kind()).isEqualTo(FunctionError.Kind.INIT);
     assertThat(e.errorType()).isEqualTo("Runtime.OutOfMemory");
     assertThat(e.errorMessage()).startsWith("Init allocated ");
+  }
+
+  @Test
+  void functionFedByAQueue_isBudgetedToo() {
+    register(engine, "fed", "demo.Fed::handle", JavaFunctions.zipOf("demo.Fed", """
+        package demo;
+        import java.util.Map;
+        public class Fed {
+          static volatile Object sink;
+          public String handle(Map<String, Object> sqsEvent) {
+            while (true) sink = new byte[1 << 16];
+          }
+        }"""));
+    InMemoryQueue queue = EventSources.queue("hogs");
+    try (LogCapture log = LogCapture.of("embla.function.fed");
+        EventSourceConnection c = engine.connect(queue, "fed")) {
+      queue.send("{\"n\":1}");
+      Await.until("the queue-fed invocation failed", Duration.ofSeconds(60), () -> c.failed() >= 1);
+      assertThat(log.lines()).anySatisfy(l -> assertThat(l.message()).startsWith("REPORT")
+          .contains("Error Type: Runtime.OutOfMemory"));
+    }
   }
 
   @Test

@@ -46,11 +46,6 @@ public final class Invoker {
   private final int maxPayloadBytes;
   private final AllocationBudget budget;
 
-  /** Creates an invoker over a registry, with the default allocation budget. */
-  public Invoker(FunctionRegistry registry, Ticker ticker, int maxPayloadBytes) {
-    this(registry, ticker, maxPayloadBytes, new AllocationBudget(AllocationBudget.DEFAULT_FACTOR));
-  }
-
   /** Creates an invoker over a registry whose phases run under {@code budget}. */
   public Invoker(FunctionRegistry registry, Ticker ticker, int maxPayloadBytes, AllocationBudget budget) {
     this.registry = registry;

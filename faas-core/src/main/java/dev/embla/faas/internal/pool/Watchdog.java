@@ -5,6 +5,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +30,7 @@ public final class Watchdog implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Watchdog.class);
   static final long MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
   /** How often the allocation of running budgeted phases is sampled: the bound on how late a budget is enforced. */
-  public static final long SAMPLE_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+  static final long SAMPLE_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
   private final Ticker ticker;
   private final Set<PooledEnvironment> watched = ConcurrentHashMap.newKeySet();
@@ -37,6 +38,7 @@ public final class Watchdog implements AutoCloseable {
   private volatile boolean closed;
   private volatile long lastLatenessNanos = -1;
   private final AllocationSampler sampler;
+  private final Consumer<PooledEnvironment> canceller = this::cancel;
   private volatile long rounds;
 
   /** Creates and starts the watchdog thread. */
@@ -82,7 +84,7 @@ public final class Watchdog implements AutoCloseable {
           sampler.offer(env);
         }
       }
-      long maxPark = sampler.sample(this::cancel) ? SAMPLE_PERIOD_NANOS : MAX_PARK_NANOS;
+      long maxPark = sampler.sample(canceller) ? SAMPLE_PERIOD_NANOS : MAX_PARK_NANOS;
       rounds++;
       long park = next - ticker.read();
       if (park > 0) {
