@@ -2,6 +2,7 @@ package dev.embla.faas;
 
 import dev.embla.faas.internal.engine.EngineSettings;
 import dev.embla.faas.internal.engine.LocalEngine;
+import dev.embla.faas.internal.invoke.AllocationBudget;
 import dev.embla.faas.spi.runtime.RuntimeProvider;
 import dev.embla.faas.spi.source.EventSource;
 import dev.embla.faas.spi.source.PullEventSource;
@@ -252,6 +253,7 @@ public interface FaasEngine extends AutoCloseable {
     private Path workDirectory;
     private Long maxLogBytesPerInvocation;
     private KeepAlivePolicy keepAlivePolicy;
+    private Double allocationBudgetFactor;
     private final List<RuntimeProvider> runtimes = new ArrayList<>();
 
     private Builder() {}
@@ -338,6 +340,32 @@ public interface FaasEngine extends AutoCloseable {
     }
 
     /**
+     * Sets each invocation's allocation budget as a multiple of its function's memory size; 0 turns budgets off.
+     * Default: 4, so a 128 MB function may allocate 512 MB per invocation.
+     *
+     * <p>The budget counts the bytes allocated on the heap by the thread running the invocation (garbage included)
+     * from the start of the invocation; Init has a budget of its own, of the same size. The engine's watchdog samples
+     * it every 10 ms, so an invocation may overshoot by what it allocates in that time. An invocation over budget is
+     * stopped as a timeout is, its environment discarded, and the caller gets a {@link FunctionError.Kind#OUT_OF_MEMORY}
+     * error ({@code Runtime.OutOfMemory}). Not counted: threads the function starts, and memory off the heap;
+     * invocations that run on virtual threads cannot be measured by the JDK and have no budget. It is a guard against
+     * runaway functions, not a hard cap on what a function retains: the README's "Limits" section says exactly what
+     * holds.
+     *
+     * @param factor 0, or a positive finite number
+     * @since 0.1
+     */
+    public Builder allocationBudgetFactor(double factor) {
+      requireUnset("allocationBudgetFactor", this.allocationBudgetFactor);
+      if (!(factor >= 0) || Double.isInfinite(factor)) {
+        throw new IllegalArgumentException(
+            "allocationBudgetFactor must be 0 (no budget) or a positive finite number, was " + factor);
+      }
+      this.allocationBudgetFactor = factor;
+      return this;
+    }
+
+    /**
      * Sets the directory where unpacked code and environments' {@code /tmp} directories live. Default: a new
      * temporary directory, deleted when the engine closes.
      */
@@ -371,7 +399,8 @@ public interface FaasEngine extends AutoCloseable {
           workDirectory,
           List.copyOf(runtimes),
           maxLogBytesPerInvocation == null ? 8L * 1024 * 1024 : maxLogBytesPerInvocation,
-          keepAlivePolicy()));
+          keepAlivePolicy(),
+          allocationBudgetFactor == null ? AllocationBudget.DEFAULT_FACTOR : allocationBudgetFactor));
     }
 
     private KeepAlivePolicy keepAlivePolicy() {

@@ -27,6 +27,15 @@ public record FunctionError(Kind kind, String errorType, String errorMessage, Li
     TIMEOUT,
     /** The function tried to end the process ({@code System.exit}, {@code Runtime.halt}); the host kept running. */
     EXIT,
+    /**
+     * The invocation allocated more than its allocation budget (tied to the function's memory size; see
+     * {@link FaasEngine.Builder#allocationBudgetFactor}) and was stopped; {@code errorType} is
+     * {@code Runtime.OutOfMemory}, as in Lambda. A Java {@code OutOfMemoryError} the function hits itself is a
+     * {@link #HANDLER} error instead.
+     *
+     * @since 0.1
+     */
+    OUT_OF_MEMORY,
     /** The environment broke in a way the function did not report (a runtime failure, an engine shutdown). */
     RUNTIME
   }

@@ -14,6 +14,7 @@ import java.util.List;
  * @param workDirectory null for a temporary directory owned (and deleted) by the engine
  * @param keepAlive the fixed keep-alive, or the default when another policy is set; sets the maintenance period
  * @param keepAlivePolicy decides how long idle environments are kept and when one is pre-warmed
+ * @param allocationBudgetFactor each phase's allocation budget as a multiple of the function's memory size; 0 for none
  */
 public record EngineSettings(
     Ticker ticker,
@@ -26,4 +27,5 @@ public record EngineSettings(
     Path workDirectory,
     List<RuntimeProvider> runtimes,
     long maxLogBytesPerInvocation,
-    KeepAlivePolicy keepAlivePolicy) {}
+    KeepAlivePolicy keepAlivePolicy,
+    double allocationBudgetFactor) {}

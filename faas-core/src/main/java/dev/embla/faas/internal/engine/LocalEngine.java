@@ -14,6 +14,7 @@ import dev.embla.faas.FunctionInfo;
 import dev.embla.faas.FunctionNotFoundException;
 import dev.embla.faas.InvalidConfigurationException;
 import dev.embla.faas.InvocationResult;
+import dev.embla.faas.internal.invoke.AllocationBudget;
 import dev.embla.faas.internal.invoke.Invoker;
 import dev.embla.faas.internal.keepalive.KeepAliveController;
 import dev.embla.faas.internal.pool.EnvironmentPool;
@@ -104,7 +105,8 @@ public final class LocalEngine implements FaasEngine {
     // first discarded environment, typically a timeout's, would pay for it on the caller's clock.
     shutdownExecutor.execute(() -> { });
     this.registry = new FunctionRegistry(codeStore, this::newVersion, this::retire);
-    this.invoker = new Invoker(registry, settings.ticker(), settings.maxPayloadBytes());
+    this.invoker = new Invoker(registry, settings.ticker(), settings.maxPayloadBytes(),
+        new AllocationBudget(settings.allocationBudgetFactor()));
     this.eventSources = new EventRouter(settings.clock(), this::invoke);
     this.keepAlive = new KeepAliveController(settings.keepAlivePolicy());
     this.maintenance = Executors.newSingleThreadScheduledExecutor(

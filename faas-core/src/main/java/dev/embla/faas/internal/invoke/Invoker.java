@@ -24,8 +24,9 @@ import org.slf4j.MDC;
  * Invoke under a deadline, report, release.
  *
  * <p>Running on the caller's thread is deliberate: handing the call to another thread costs about 40 µs, the whole
- * warm path here well under one. Deadlines are enforced by the {@link dev.embla.faas.internal.pool.Watchdog}, which
- * cancels the environment; the runtime then stops its code from inside.
+ * warm path here well under one. Deadlines, and allocation budgets ({@link AllocationBudget}), are enforced by the
+ * {@link dev.embla.faas.internal.pool.Watchdog}, which cancels the environment; the runtime then stops its code from
+ * inside.
  */
 public final class Invoker {
 
@@ -43,12 +44,14 @@ public final class Invoker {
   private final FunctionRegistry registry;
   private final Ticker ticker;
   private final int maxPayloadBytes;
+  private final AllocationBudget budget;
 
-  /** Creates an invoker over a registry. */
-  public Invoker(FunctionRegistry registry, Ticker ticker, int maxPayloadBytes) {
+  /** Creates an invoker over a registry whose phases run under {@code budget}. */
+  public Invoker(FunctionRegistry registry, Ticker ticker, int maxPayloadBytes, AllocationBudget budget) {
     this.registry = registry;
     this.ticker = ticker;
     this.maxPayloadBytes = maxPayloadBytes;
+    this.budget = budget;
   }
 
   /** Invokes {@code functionRef} with {@code payload}; see {@link dev.embla.faas.FaasEngine#invoke}. */
@@ -120,7 +123,9 @@ public final class Invoker {
 
   private FunctionError init(FunctionVersion version, PooledEnvironment env, long t0) {
     Throwable failure = null;
-    env.arm(t0 + version.config().initTimeout().toNanos());
+    int memorySizeMb = version.config().memorySizeMb();
+    env.arm(t0 + version.config().initTimeout().toNanos(), Thread.currentThread().threadId(),
+        THREADS.getCurrentThreadAllocatedBytes(), budget.bytesFor(memorySizeMb));
     try {
       env.delegate().init();
     } catch (Throwable t) {
@@ -130,6 +135,10 @@ public final class Invoker {
     if (!inTime && env.stoppedByClose()) {
       env.markBroken();
       return closedError();
+    }
+    if (!inTime && env.stoppedOverBudget()) { // allocation budget (see AllocationBudget)
+      env.markBroken();
+      return budget.exceeded(FunctionError.Kind.INIT, "Init", memorySizeMb, env.overBudgetBytes());
     }
     if (!inTime) {
       env.markBroken();
@@ -159,7 +168,8 @@ public final class Invoker {
     long allocatedBefore = THREADS.getCurrentThreadAllocatedBytes();
     byte[] response = null;
     Throwable failure = null;
-    env.arm(deadline);
+    env.arm(deadline, Thread.currentThread().threadId(), allocatedBefore,
+        budget.bytesFor(version.config().memorySizeMb()));
     try {
       response = env.delegate().invoke(payload, context);
     } catch (Throwable t) {
@@ -173,6 +183,10 @@ public final class Invoker {
     if (!inTime && env.stoppedByClose()) {
       env.markBroken();
       error = closedError();
+    } else if (!inTime && env.stoppedOverBudget()) { // allocation budget (see AllocationBudget)
+      env.markBroken();
+      error = budget.exceeded(FunctionError.Kind.OUT_OF_MEMORY, "the invocation", version.config().memorySizeMb(),
+          env.overBudgetBytes());
     } else if (!inTime) {
       env.markBroken();
       error = timeoutError(version.config().timeout());
@@ -220,6 +234,8 @@ public final class Invoker {
       }
       if (error != null && error.kind() == FunctionError.Kind.TIMEOUT) {
         report.append("\tStatus: timeout");
+      } else if (error != null && error.kind() == FunctionError.Kind.OUT_OF_MEMORY) {
+        report.append("\tStatus: error\tError Type: ").append(AllocationBudget.ERROR_TYPE);
       }
       log.info("{}", report);
     }

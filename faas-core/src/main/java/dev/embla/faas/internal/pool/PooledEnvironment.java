@@ -14,10 +14,16 @@ import java.lang.invoke.VarHandle;
  * the deadline passes is either a success or a timeout, never both. The state carries an arming counter in its high
  * bits: a watchdog that read one arming's deadline can never expire a later arming of the same environment (the
  * compare-and-set fails because the counter moved on).
+ *
+ * <p>Allocation budget: an arming may also carry the invoking thread's id, its allocated-bytes figure when the phase
+ * started, and a budget. These are plain fields written before the volatile write of {@link #state}, so a watchdog
+ * that reads the state of an arming sees them (or, if the owner re-armed meanwhile, the next arming's, in which case
+ * its compare-and-set on the old state fails and nothing happens). The watchdog moves a slot over budget to
+ * {@code OVER_BUDGET} with the same compare-and-set discipline as a deadline.
  */
 public final class PooledEnvironment {
 
-  /** Slot phases, in the low two bits of the state. */
+  /** Slot phases, in the low three bits of the state. */
   static final long IDLE = 0;
   /** A phase (Init or Invoke) is running under a deadline. */
   static final long RUNNING = 1;
@@ -25,7 +31,10 @@ public final class PooledEnvironment {
   static final long EXPIRED = 2;
   /** The engine closed and cancelled the environment after its grace period. */
   static final long CLOSED = 3;
-  private static final long PHASE = 3;
+  /** The phase allocated more than its budget and the watchdog cancelled the environment. */
+  static final long OVER_BUDGET = 4;
+  private static final long PHASE = 7;
+  private static final int PHASE_BITS = 3;
 
   private static final VarHandle STATE;
 
@@ -48,6 +57,11 @@ public final class PooledEnvironment {
   volatile long deadlineNanos;
   private volatile long state;
   private long armings; // owner thread only
+  // The arming's allocation budget (see the class comment); budgetBytes 0 means none.
+  long budgetThreadId;
+  long budgetBaselineBytes;
+  long budgetBytes;
+  volatile long overBudgetBytes;
 
   // Written and read only by the thread that owns the environment (the pool hands it to one owner at a time).
   long lastUsedNanos;
@@ -121,10 +135,25 @@ public final class PooledEnvironment {
     return maxAllocatedBytes;
   }
 
-  /** Arms the watchdog slot: the running phase must end by {@code deadline} (ticker nanos). */
+  /** Arms the watchdog slot: the running phase must end by {@code deadline} (ticker nanos). No allocation budget. */
   public void arm(long deadline) {
+    arm(deadline, 0, -1, 0);
+  }
+
+  /**
+   * Arms the watchdog slot with a deadline and an allocation budget: the running phase must end by {@code deadline}
+   * (ticker nanos), and the thread {@code threadId} must not allocate more than {@code budget} bytes beyond
+   * {@code baselineBytes} (its allocated-bytes figure when the phase started) before it does.
+   *
+   * @param baselineBytes -1 if the thread's allocation cannot be measured (a virtual thread): no budget then
+   * @param budget 0 for no budget
+   */
+  public void arm(long deadline, long threadId, long baselineBytes, long budget) {
     deadlineNanos = deadline;
-    STATE.setVolatile(this, (++armings << 2) | RUNNING);
+    budgetThreadId = threadId;
+    budgetBaselineBytes = baselineBytes;
+    budgetBytes = baselineBytes < 0 ? 0 : budget;
+    STATE.setVolatile(this, (++armings << PHASE_BITS) | RUNNING);
   }
 
   /**
@@ -142,6 +171,38 @@ public final class PooledEnvironment {
     return (state & PHASE) == CLOSED;
   }
 
+  /** Returns whether the watchdog stopped the last phase because it allocated more than its budget. */
+  public boolean stoppedOverBudget() {
+    return (state & PHASE) == OVER_BUDGET;
+  }
+
+  /** Returns the bytes the watchdog saw the last phase allocate when it stopped it over budget. */
+  public long overBudgetBytes() {
+    return overBudgetBytes;
+  }
+
+  /** Returns the budget of the current or last arming, in bytes; 0 for none. */
+  public long budgetBytes() {
+    return budgetBytes;
+  }
+
+  /** The slot's state word, for the watchdog's compare-and-set in {@link #exceedBudget}. */
+  long stateWord() {
+    return state;
+  }
+
+  /**
+   * Called by the watchdog: moves the arming whose state word was {@code seen} to {@code OVER_BUDGET}, recording the
+   * bytes it saw allocated; returns false if that arming already ended (or the deadline or close stopped it).
+   */
+  boolean exceedBudget(long seen, long allocatedBytes) {
+    if (!isRunning(seen)) {
+      return false;
+    }
+    overBudgetBytes = allocatedBytes;
+    return STATE.compareAndSet(this, seen, (seen & ~PHASE) | OVER_BUDGET);
+  }
+
   /** Called by the watchdog: expires the slot if it is running past {@code now}; returns whether it did. */
   boolean expireIfDue(long now) {
     long s = state;
@@ -155,6 +216,11 @@ public final class PooledEnvironment {
   boolean expireNow() {
     long s = state;
     return (s & PHASE) == RUNNING && STATE.compareAndSet(this, s, (s & ~PHASE) | CLOSED);
+  }
+
+  /** Returns whether a state word (see {@link #stateWord}) is that of a running phase. */
+  static boolean isRunning(long stateWord) {
+    return (stateWord & PHASE) == RUNNING;
   }
 
   /** Returns whether a phase is running under a deadline. */

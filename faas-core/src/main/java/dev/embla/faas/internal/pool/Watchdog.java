@@ -5,6 +5,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,21 +18,38 @@ import org.slf4j.LoggerFactory;
  * {@link #MAX_PARK_NANOS}, and every deadline is at least one second away when it is armed (the shortest timeout is
  * one second), so the next wake-up always comes before it. The cap also bounds how late a deadline is noticed when
  * the engine runs on a test ticker that a test moves by hand.
+ *
+ * <p>Allocation budgets: while at least one running phase carries a budget ({@link PooledEnvironment#arm(long, long,
+ * long, long)}), each round also reads those phases' threads' allocated bytes in one batch call
+ * ({@link AllocationSampler}) and stops the phases over budget the way an expired deadline is stopped, and the thread
+ * wakes at least every {@link #SAMPLE_PERIOD_NANOS}. With no budgeted phase running, it makes no such call and keeps
+ * its usual rhythm.
  */
 public final class Watchdog implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Watchdog.class);
   static final long MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+  /** How often the allocation of running budgeted phases is sampled: the bound on how late a budget is enforced. */
+  static final long SAMPLE_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
   private final Ticker ticker;
   private final Set<PooledEnvironment> watched = ConcurrentHashMap.newKeySet();
   private final Thread thread;
   private volatile boolean closed;
   private volatile long lastLatenessNanos = -1;
+  private final AllocationSampler sampler;
+  private final Consumer<PooledEnvironment> canceller = this::cancel;
+  private volatile long rounds;
 
   /** Creates and starts the watchdog thread. */
   public Watchdog(Ticker ticker) {
+    this(ticker, AllocationSampler.threadMxBean());
+  }
+
+  /** Creates and starts the watchdog thread, reading threads' allocated bytes through {@code probe}. */
+  Watchdog(Ticker ticker, AllocationSampler.Probe probe) {
     this.ticker = ticker;
+    this.sampler = new AllocationSampler(probe);
     this.thread = Thread.ofPlatform().daemon().name("embla-watchdog").unstarted(this::run);
     thread.setPriority(Thread.MAX_PRIORITY);
     thread.start();
@@ -59,13 +77,18 @@ public final class Watchdog implements AutoCloseable {
         if (env.expireIfDue(now)) {
           lastLatenessNanos = ticker.read() - deadline;
           cancel(env);
-        } else if (deadline - next < 0) {
-          next = deadline;
+        } else {
+          if (deadline - next < 0) {
+            next = deadline;
+          }
+          sampler.offer(env);
         }
       }
+      long maxPark = sampler.sample(canceller) ? SAMPLE_PERIOD_NANOS : MAX_PARK_NANOS;
+      rounds++;
       long park = next - ticker.read();
       if (park > 0) {
-        LockSupport.parkNanos(this, Math.min(park, MAX_PARK_NANOS));
+        LockSupport.parkNanos(this, Math.min(park, maxPark));
       }
     }
   }
@@ -85,6 +108,16 @@ public final class Watchdog implements AutoCloseable {
    */
   public long lastLatenessNanos() {
     return lastLatenessNanos;
+  }
+
+  /** Returns how many rounds the watchdog thread has made; for tests. */
+  long rounds() {
+    return rounds;
+  }
+
+  /** Returns how many allocation samples (batch calls) the watchdog has taken; for tests. */
+  long allocationSamples() {
+    return sampler.samples();
   }
 
   /** Stops the watchdog thread. */

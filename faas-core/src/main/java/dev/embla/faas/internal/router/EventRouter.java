@@ -52,8 +52,10 @@ public final class EventRouter implements AutoCloseable {
    */
   public EventRouter(Clock clock, Invoker invoker) {
     this(clock, invoker,
-        new TimerService(clock, Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("embla-timer-", 0)
-            .factory())),
+        // Platform threads, not virtual: the JDK measures allocation per platform thread only, and the engine's
+        // allocation budget needs that measurement (see internal.invoke.AllocationBudget).
+        new TimerService(clock, Executors.newThreadPerTaskExecutor(Thread.ofPlatform().daemon()
+            .name("embla-timer-", 0).factory())),
         EventSourceMapping.DEFAULT_RECEIVE_WAIT);
     timers.start();
   }

@@ -69,9 +69,12 @@ final class EventSourceMapping extends Connection<PullEventSource> {
     this.onClose = Objects.requireNonNull(onClose, "onClose");
   }
 
-  /** Starts the poller, one virtual thread for this mapping. */
+  /**
+   * Starts the poller, one platform thread for this mapping: invocations run on it, and the JDK measures allocation
+   * (which the engine's allocation budget needs) only on platform threads.
+   */
   void start() {
-    poller = Thread.ofVirtual().name("embla-esm-" + id).start(this::run);
+    poller = Thread.ofPlatform().daemon().name("embla-esm-" + id).start(this::run);
   }
 
   /**
