@@ -6,11 +6,13 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The engine's immutable settings, as validated by {@link dev.embla.faas.FaasEngine.Builder}.
  *
  * @param workDirectory null for a temporary directory owned (and deleted) by the engine
+ * @param warmUpRuntimes the runtimes whose providers are warmed up when the engine is built
  */
 public record EngineSettings(
     Ticker ticker,
@@ -22,4 +24,5 @@ public record EngineSettings(
     long maxUnzippedCodeBytes,
     Path workDirectory,
     List<RuntimeProvider> runtimes,
-    long maxLogBytesPerInvocation) {}
+    long maxLogBytesPerInvocation,
+    Set<String> warmUpRuntimes) {}
