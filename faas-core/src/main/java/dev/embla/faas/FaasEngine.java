@@ -11,9 +11,11 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * An embedded Function-as-a-Service engine: AWS Lambda inside your JVM. It holds a registry of functions, runs them
@@ -255,6 +257,7 @@ public interface FaasEngine extends AutoCloseable {
     private KeepAlivePolicy keepAlivePolicy;
     private Double allocationBudgetFactor;
     private final List<RuntimeProvider> runtimes = new ArrayList<>();
+    private final Set<String> warmUpRuntimes = new LinkedHashSet<>();
 
     private Builder() {}
 
@@ -384,7 +387,30 @@ public interface FaasEngine extends AutoCloseable {
       return this;
     }
 
-    /** Builds and starts the engine. */
+    /**
+     * Names a runtime to warm up when the engine is built, so that its first function does not pay for the language's
+     * start: the first Python context of a process takes seconds (later ones tens of milliseconds). {@link #build()}
+     * then returns once the runtime is warm. May be called once per runtime.
+     *
+     * @param runtime a runtime identifier, for example {@code python3}; {@link #build()} fails if no runtime has it
+     * @since 0.1
+     */
+    public Builder warmUpRuntime(String runtime) {
+      Objects.requireNonNull(runtime, "runtime");
+      if (runtime.isBlank()) {
+        throw new IllegalArgumentException("warmUpRuntime must name a runtime, was '" + runtime + "'");
+      }
+      if (!warmUpRuntimes.add(runtime)) {
+        throw new IllegalStateException("warmUpRuntime was already set for " + runtime);
+      }
+      return this;
+    }
+
+    /**
+     * Builds and starts the engine.
+     *
+     * @throws IllegalArgumentException if a runtime named by {@link #warmUpRuntime} is unknown
+     */
     public FaasEngine build() {
       return new LocalEngine(new EngineSettings(
           ticker == null ? Ticker.system() : ticker,
@@ -400,7 +426,8 @@ public interface FaasEngine extends AutoCloseable {
           List.copyOf(runtimes),
           maxLogBytesPerInvocation == null ? 8L * 1024 * 1024 : maxLogBytesPerInvocation,
           keepAlivePolicy(),
-          allocationBudgetFactor == null ? AllocationBudget.DEFAULT_FACTOR : allocationBudgetFactor));
+          allocationBudgetFactor == null ? AllocationBudget.DEFAULT_FACTOR : allocationBudgetFactor,
+          Set.copyOf(warmUpRuntimes)));
     }
 
     private KeepAlivePolicy keepAlivePolicy() {

@@ -17,10 +17,11 @@ import java.util.Map;
  * @param payload the event given inline, or null
  * @param timeoutSeconds the invocation timeout in seconds, or null for the engine's default
  * @param memoryMb the memory size in megabytes, or null for the engine's default
+ * @param initTimeoutSeconds the Init timeout in seconds, or null for the engine's default
  * @param environment the function's environment variables, in the order given
  */
 record InvokeArguments(String runtime, String handler, Path code, Path eventFile, String payload,
-    Integer timeoutSeconds, Integer memoryMb, Map<String, String> environment) {
+    Integer timeoutSeconds, Integer memoryMb, Integer initTimeoutSeconds, Map<String, String> environment) {
 
   /** The runtime used when {@code --runtime} is not given: the only one every engine has. */
   static final String DEFAULT_RUNTIME = "java21";
@@ -39,6 +40,7 @@ record InvokeArguments(String runtime, String handler, Path code, Path eventFile
     String payload = null;
     Integer timeout = null;
     Integer memory = null;
+    Integer initTimeout = null;
     Map<String, String> environment = new LinkedHashMap<>();
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
@@ -52,8 +54,8 @@ record InvokeArguments(String runtime, String handler, Path code, Path eventFile
       if (!option.startsWith("--")) {
         throw new UsageException("unexpected argument '" + arg + "'");
       }
-      if (!List.of("--runtime", "--handler", "--code", "--event", "--payload", "--timeout", "--memory", "--env")
-          .contains(option)) {
+      if (!List.of("--runtime", "--handler", "--code", "--event", "--payload", "--timeout", "--memory", "--env",
+          "--init-timeout").contains(option)) {
         throw new UsageException("unknown option '" + option + "'");
       }
       if (value == null) {
@@ -70,6 +72,7 @@ record InvokeArguments(String runtime, String handler, Path code, Path eventFile
         case "--payload" -> payload = once(option, payload, value);
         case "--timeout" -> timeout = once(option, timeout, integer(option, value, "seconds"));
         case "--memory" -> memory = once(option, memory, integer(option, value, "megabytes"));
+        case "--init-timeout" -> initTimeout = once(option, initTimeout, integer(option, value, "seconds"));
         case "--env" -> {
           int sep = value.indexOf('=');
           if (sep <= 0) {
@@ -90,7 +93,7 @@ record InvokeArguments(String runtime, String handler, Path code, Path eventFile
       throw new UsageException("give the event with --event <file> or --payload <json>, not both");
     }
     return new InvokeArguments(runtime == null ? DEFAULT_RUNTIME : runtime, handler, Path.of(code),
-        event == null ? null : Path.of(event), payload, timeout, memory, Map.copyOf(environment));
+        event == null ? null : Path.of(event), payload, timeout, memory, initTimeout, Map.copyOf(environment));
   }
 
   private static <T> T once(String option, T current, T value) throws UsageException {

@@ -29,7 +29,9 @@ import java.util.function.BooleanSupplier;
  * The example host application ({@code ./embla demo}): embeds an engine on its embedded defaults, registers the two
  * handlers of {@code hello-function.zip}, invokes one cold and then warm, connects a schedule and a queue, then does
  * the same with a JavaScript function ({@value #JS_FUNCTION_DIR}, run by the {@code nodejs} runtime) and a second
- * queue, shows what happened, and closes the engine. It finishes by itself in a few seconds.
+ * queue, then connects a Python function ({@value #PY_FUNCTION_DIR}, run by the {@code python3} runtime, warmed up
+ * when the engine is built) to a schedule and a third queue, shows what happened, and closes the engine. It finishes
+ * by itself in a few seconds.
  *
  * <p>The engine's wall clock is a {@link DemoClock} that the demo moves by hand: minute by minute for the schedule,
  * and past the visibility timeout for the queue's redelivery, so neither has to be waited for in real time.
@@ -49,6 +51,17 @@ public final class HostApp {
       "{\"orderId\":\"js-1\",\"amount\":4.10}",
       "{\"orderId\":\"js-2\",\"amount\":19.99}",
       "{\"orderId\":\"js-3\",\"amount\":0.91}");
+
+  /** The Python function the demo runs, a directory holding {@code app.py}, expected in the functions directory. */
+  public static final String PY_FUNCTION_DIR = "py-orders";
+
+  /** The orders the demo sends to the Python function's queue. */
+  static final List<String> PY_ORDERS = List.of(
+      "{\"orderId\":\"py-1\",\"amount\":2.50}",
+      "{\"orderId\":\"py-2\",\"amount\":10.05}");
+
+  /** How many minutes of schedule time the demo shows for the Python function. */
+  static final int PY_SCHEDULE_MINUTES = 2;
 
   /** How long a failed order message stays invisible before the queue delivers it again, on the engine's clock. */
   static final Duration VISIBILITY_TIMEOUT = Duration.ofSeconds(2);
@@ -81,17 +94,26 @@ public final class HostApp {
    * @param jsOrdersSucceeded how many invocations of the JavaScript function from its queue succeeded
    * @param jsOrdersFailed how many of them failed
    * @param jsMessagesLeft the messages still in the JavaScript function's queue when the demo ended
+   * @param pyResult the payload of the direct invocation of the Python function
+   * @param pyColdStart whether that invocation created its environment
+   * @param pyScheduledInvocations the outcomes of the Python function's scheduled invocations, in order
+   * @param pyOrdersSucceeded how many invocations of the Python function from its queue succeeded
+   * @param pyOrdersFailed how many of them failed
+   * @param pyMessagesLeft the messages still in the Python function's queue when the demo ended
    */
   public record Summary(List<String> greetings, boolean firstColdStart, boolean secondColdStart,
       Duration initDuration, List<InvocationOutcome> scheduledInvocations, long ordersSucceeded, long ordersFailed,
       int messagesLeft, List<String> jsResults, boolean jsFirstColdStart, boolean jsSecondColdStart,
-      long jsOrdersSucceeded, long jsOrdersFailed, int jsMessagesLeft) {
+      long jsOrdersSucceeded, long jsOrdersFailed, int jsMessagesLeft, String pyResult, boolean pyColdStart,
+      List<InvocationOutcome> pyScheduledInvocations, long pyOrdersSucceeded, long pyOrdersFailed,
+      int pyMessagesLeft) {
 
     /** Copies the lists. */
     public Summary {
       greetings = List.copyOf(greetings);
       scheduledInvocations = List.copyOf(scheduledInvocations);
       jsResults = List.copyOf(jsResults);
+      pyScheduledInvocations = List.copyOf(pyScheduledInvocations);
     }
   }
 
@@ -118,6 +140,11 @@ public final class HostApp {
           + "'./mvnw package -pl examples/host-app -am' or run './embla demo'");
       return 2;
     }
+    if (!Files.isRegularFile(functions.resolve(PY_FUNCTION_DIR).resolve("app.py"))) {
+      err.println("host-app: " + functions.resolve(PY_FUNCTION_DIR).resolve("app.py") + " not found; build it with "
+          + "'./mvnw package -pl examples/host-app -am' or run './embla demo'");
+      return 2;
+    }
     run(functions, out);
     return 0;
   }
@@ -125,7 +152,8 @@ public final class HostApp {
   /**
    * Runs the demo.
    *
-   * @param functionsDir the directory holding {@value #FUNCTION_ZIP} and {@value #JS_FUNCTION_DIR}
+   * @param functionsDir the directory holding {@value #FUNCTION_ZIP}, {@value #JS_FUNCTION_DIR} and
+   *     {@value #PY_FUNCTION_DIR}
    * @param out where the demo narrates what happens
    * @return what the demo observed
    */
@@ -133,8 +161,11 @@ public final class HostApp {
     FunctionCode code = FunctionCode.fromZip(functionsDir.resolve(FUNCTION_ZIP));
     // Start on a whole minute so that the schedule's ticks read 10:01:00, 10:02:00, ... in the narration.
     DemoClock clock = new DemoClock(Instant.now().truncatedTo(ChronoUnit.MINUTES));
-    // Embedded defaults, except the hand-moved clock and a short grace period (nothing is in flight at close).
-    try (FaasEngine engine = FaasEngine.builder().clock(clock).shutdownGracePeriod(Duration.ofSeconds(5)).build()) {
+    // Embedded defaults, except the hand-moved clock, a short grace period (nothing is in flight at close), and
+    // GraalPy started up front: its first context takes seconds, which no invocation should wait for.
+    out.println("== starting the engine, with the python3 runtime warmed up");
+    try (FaasEngine engine = FaasEngine.builder().clock(clock).shutdownGracePeriod(Duration.ofSeconds(5))
+        .warmUpRuntime("python3").build()) {
       // One package, two functions: a function is code plus configuration, and the handler is configuration.
       engine.createFunction(FunctionConfig.builder("hello").runtime("java21")
           .handler("dev.embla.examples.hello.HelloHandler").build(), code);
@@ -164,11 +195,13 @@ public final class HostApp {
       InvocationResult jsWarm = engine.invoke("js-orders", directEvent);
       describe(out, "second", jsWarm);
       QueueRun jsQueue = runJsQueue(engine, out);
+      PyRun py = runPython(engine, clock, functionsDir, out);
 
       Summary summary = new Summary(List.of(cold.payloadAsString(), warm.payloadAsString()), cold.isColdStart(),
           warm.isColdStart(), cold.initDuration().orElse(null), ticks, queue.succeeded, queue.failed,
           queue.messagesLeft, List.of(jsCold.payloadAsString(), jsWarm.payloadAsString()), jsCold.isColdStart(),
-          jsWarm.isColdStart(), jsQueue.succeeded, jsQueue.failed, jsQueue.messagesLeft);
+          jsWarm.isColdStart(), jsQueue.succeeded, jsQueue.failed, jsQueue.messagesLeft, py.result.payloadAsString(),
+          py.result.isColdStart(), py.scheduled, py.queue.succeeded, py.queue.failed, py.queue.messagesLeft);
       out.println("== closing the engine: every environment shuts down");
       return summary;
     }
@@ -257,6 +290,50 @@ public final class HostApp {
       out.printf(Locale.ROOT, "   %d js-orders invocations succeeded, %d failed; %d message(s) still in the queue%s%n",
           orders.succeeded(), orders.failed(), left, gaveUp(done));
       return new QueueRun(orders.succeeded(), orders.failed(), left);
+    }
+  }
+
+  /** What the Python part of the demo saw. */
+  private record PyRun(InvocationResult result, List<InvocationOutcome> scheduled, QueueRun queue) {}
+
+  private static PyRun runPython(FaasEngine engine, DemoClock clock, Path functionsDir, PrintStream out) {
+    engine.createFunction(FunctionConfig.builder("py-orders").runtime("python3").handler("app.handler")
+        .timeout(Duration.ofSeconds(10)).build(), FunctionCode.fromDirectory(functionsDir.resolve(PY_FUNCTION_DIR)));
+    out.println("== registered 'py-orders' from " + PY_FUNCTION_DIR + "/app.py on the python3 runtime (GraalPy);"
+        + " invoking it once: its module's top level (Init) imports orders/pricing.py from its own package");
+    InvocationResult direct = engine.invoke("py-orders", "{\"Records\":[{\"messageId\":\"direct-py\",\"body\":"
+        + jsonString(PY_ORDERS.getFirst()) + "}]}");
+    describe(out, "direct", direct);
+
+    out.println("== connecting 'py-orders' to schedule rate(1 minute), then moving the clock " + PY_SCHEDULE_MINUTES
+        + " minutes forward, one at a time");
+    RecordingSource schedule = new RecordingSource(EventSources.schedule("rate(1 minute)"));
+    try (EventSourceConnection ignored = engine.connect(schedule, "py-orders")) {
+      for (int minute = 1; minute <= PY_SCHEDULE_MINUTES; minute++) {
+        Instant now = clock.advance(Duration.ofMinutes(1));
+        int expected = minute;
+        if (!await(() -> schedule.outcomes().size() >= expected, WAIT_LIMIT)) {
+          out.println("   clock at " + now + ": no tick [gave up waiting after " + WAIT_LIMIT.toSeconds() + " s]");
+          break;
+        }
+        InvocationOutcome tick = schedule.outcomes().get(minute - 1);
+        out.println("   clock at " + now + ", scheduled: " + new String(tick.payload(), StandardCharsets.UTF_8));
+      }
+    }
+
+    out.println("== connecting 'py-orders' to queue 'py-orders' (one message per batch) and sending "
+        + PY_ORDERS.size() + " orders");
+    InMemoryQueue queue = EventSources.queue("py-orders", VISIBILITY_TIMEOUT, 100);
+    try (EventSourceConnection orders = engine.connect(queue, "py-orders", new BatchOptions(1, Duration.ZERO))) {
+      for (String body : PY_ORDERS) {
+        out.println("   sent " + queue.send(body) + ": " + body);
+      }
+      boolean done = await(() -> orders.succeeded() + orders.failed() >= PY_ORDERS.size()
+          && queue.approximateNumberOfMessages() + queue.approximateNumberOfMessagesNotVisible() == 0, WAIT_LIMIT);
+      int left = queue.approximateNumberOfMessages() + queue.approximateNumberOfMessagesNotVisible();
+      out.printf(Locale.ROOT, "   %d py-orders invocations succeeded, %d failed; %d message(s) still in the queue%s%n",
+          orders.succeeded(), orders.failed(), left, gaveUp(done));
+      return new PyRun(direct, schedule.outcomes(), new QueueRun(orders.succeeded(), orders.failed(), left));
     }
   }
 

@@ -42,4 +42,22 @@ class HostAppLaunchTest {
         .startsWith("host-app: " + functions.resolve(HostApp.JS_FUNCTION_DIR).resolve("index.js") + " not found");
     assertThat(out.size()).isZero();
   }
+
+  @Test
+  void missingPythonFunction_exitsTwoNamingIt(@TempDir Path functions) throws java.io.IOException {
+    java.nio.file.Files.writeString(functions.resolve(HostApp.FUNCTION_ZIP), "present, never opened");
+    java.nio.file.Path js = java.nio.file.Files.createDirectories(functions.resolve(HostApp.JS_FUNCTION_DIR));
+    java.nio.file.Files.writeString(js.resolve("index.js"), "present, never run");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code;
+    try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+      code = HostApp.launch(new String[] {functions.toString()}, o, e);
+    }
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .startsWith("host-app: " + functions.resolve(HostApp.PY_FUNCTION_DIR).resolve("app.py") + " not found");
+    assertThat(out.size()).isZero();
+  }
 }

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The engine's immutable settings, as validated by {@link dev.embla.faas.FaasEngine.Builder}.
@@ -15,6 +16,7 @@ import java.util.List;
  * @param keepAlive the fixed keep-alive, or the default when another policy is set; sets the maintenance period
  * @param keepAlivePolicy decides how long idle environments are kept and when one is pre-warmed
  * @param allocationBudgetFactor each phase's allocation budget as a multiple of the function's memory size; 0 for none
+ * @param warmUpRuntimes the runtimes whose providers are warmed up when the engine is built
  */
 public record EngineSettings(
     Ticker ticker,
@@ -28,4 +30,5 @@ public record EngineSettings(
     List<RuntimeProvider> runtimes,
     long maxLogBytesPerInvocation,
     KeepAlivePolicy keepAlivePolicy,
-    double allocationBudgetFactor) {}
+    double allocationBudgetFactor,
+    Set<String> warmUpRuntimes) {}

@@ -84,6 +84,8 @@ public final class LocalEngine implements FaasEngine {
   /** Creates and starts an engine. */
   public LocalEngine(EngineSettings settings) {
     this.settings = settings;
+    this.runtimes = discoverRuntimes(settings.runtimes());
+    warmUp(runtimes, settings.warmUpRuntimes());
     try {
       if (settings.workDirectory() == null) {
         this.workDirectory = Files.createTempDirectory("embla-");
@@ -95,7 +97,6 @@ public final class LocalEngine implements FaasEngine {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the engine's work directory", e);
     }
-    this.runtimes = discoverRuntimes(settings.runtimes());
     this.codeStore = new CodeStore(workDirectory.resolve("code"), settings.maxZippedCodeBytes(),
         settings.maxUnzippedCodeBytes());
     this.watchdog = new Watchdog(settings.ticker());
@@ -130,6 +131,20 @@ public final class LocalEngine implements FaasEngine {
       p.runtimes().forEach(r -> byName.put(r, p));
     }
     return Map.copyOf(byName);
+  }
+
+  // Before anything the engine owns exists, so that an unknown name leaves nothing behind.
+  private static void warmUp(Map<String, RuntimeProvider> runtimes, Set<String> names) {
+    for (String name : names) {
+      RuntimeProvider p = runtimes.get(name);
+      if (p == null) {
+        throw new IllegalArgumentException("warmUpRuntime must be one of " + new TreeSet<>(runtimes.keySet())
+            + ", was '" + name + "'");
+      }
+      long t0 = System.nanoTime();
+      p.warmUp();
+      LOG.debug("runtime {} warmed up in {} ms", name, (System.nanoTime() - t0) / 1_000_000);
+    }
   }
 
   // ---- registry ----

@@ -1,13 +1,11 @@
 package dev.embla.faas.polyglot.js;
 
+import dev.embla.faas.polyglot.PolyglotEngines;
 import dev.embla.faas.spi.runtime.FunctionDefinition;
-import dev.embla.faas.spi.runtime.FunctionOutput;
-import dev.embla.faas.spi.runtime.FunctionOutputStream;
 import dev.embla.faas.spi.runtime.PreparedFunction;
 import dev.embla.faas.spi.runtime.RuntimeProvider;
 import java.util.Set;
 import org.graalvm.polyglot.Engine;
-import org.graalvm.polyglot.SandboxPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,33 +72,7 @@ public final class JsRuntimeProvider implements RuntimeProvider {
         throw new IllegalStateException("the nodejs runtime is closed");
       }
       if (engine == null) {
-        engine = Engine.newBuilder("js")
-            // The strictest policy the community builds support; each context repeats it (they must match).
-            .sandbox(SandboxPolicy.CONSTRAINED)
-            // What the engine itself prints (not a function's output: contexts have their own streams) goes to the
-            // host's log, never to the host's standard streams; the policy requires the redirection.
-            .out(new FunctionOutputStream((stream, line) -> LOG.info("GraalJS: {}", line),
-                FunctionOutput.Stream.STDOUT))
-            .err(new FunctionOutputStream((stream, line) -> LOG.warn("GraalJS: {}", line),
-                FunctionOutput.Stream.STDERR))
-            // On a stock JDK without the Graal compiler flags GraalJS prints a multi-line warning to stderr for every
-            // engine; the host's log gets one line instead, below, where the operator can act on it.
-            .option("engine.WarnInterpreterOnly", "false")
-            // The engine runs invocations on virtual threads; with the Graal compiler enabled, GraalVM 25 prints a
-            // multi-line "experimental on HotSpot" warning for that, meant for tools (debuggers) and languages that
-            // materialise caller frames, which this runtime does not use. The option itself is experimental.
-            .allowExperimentalOptions(true)
-            .option("engine.WarnVirtualThreadSupport", "false")
-            .build();
-        String name = engine.getImplementationName();
-        boolean interpreted = name.toLowerCase(java.util.Locale.ROOT).contains("interpreted");
-        if (interpreted) {
-          LOG.warn("nodejs runtime: GraalJS {} runs on the {} runtime, without a compiler (about 15-25x slower on "
-              + "hot code); start the JVM with -XX:+UnlockExperimentalVMOptions -XX:+EnableJVMCI and the Graal "
-              + "compiler on the upgrade module path to compile guest code", engine.getVersion(), name);
-        } else {
-          LOG.info("nodejs runtime: GraalJS {} on {} (compiled)", engine.getVersion(), name);
-        }
+        engine = PolyglotEngines.newEngine("js", "nodejs", "GraalJS", LOG);
       }
       return engine;
     }

@@ -1,6 +1,7 @@
 /**
  * The {@code nodejs} runtime on GraalJS: {@link dev.embla.faas.polyglot.js.JsRuntimeProvider} and the execution
- * environments, event loop, CommonJS loader and sandbox file system behind it.
+ * environments, event loop and CommonJS loader behind it. Its file system is
+ * {@link dev.embla.faas.polyglot.SandboxFileSystem}, shared with the Python runtime.
  *
  * <p>Plugged in through the runtime SPI only; it must not touch faas-core's internals.
  */

@@ -27,6 +27,16 @@ public interface RuntimeProvider {
    */
   PreparedFunction prepare(FunctionDefinition definition);
 
+  /**
+   * Starts the runtime's language ahead of the first function, so that no invocation pays for it: GraalPy's first
+   * context of a process takes seconds, later ones tens of milliseconds. Called by the engine when it is built, for
+   * the runtimes the host names with {@code FaasEngine.Builder#warmUpRuntime}; returns once the runtime is warm. Must be
+   * idempotent and thread-safe. The default does nothing, for runtimes that start fast.
+   *
+   * @since 0.1
+   */
+  default void warmUp() {}
+
   /** Releases what the provider holds across all versions; called once when the engine closes. */
   default void close() {}
 }

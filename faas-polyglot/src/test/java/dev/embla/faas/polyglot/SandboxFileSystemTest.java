@@ -1,4 +1,4 @@
-package dev.embla.faas.polyglot.js;
+package dev.embla.faas.polyglot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

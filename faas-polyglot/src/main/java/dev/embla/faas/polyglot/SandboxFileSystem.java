@@ -1,4 +1,4 @@
-package dev.embla.faas.polyglot.js;
+package dev.embla.faas.polyglot;
 
 import java.io.IOException;
 import java.net.URI;
@@ -21,21 +21,24 @@ import java.util.function.Supplier;
 import org.graalvm.polyglot.io.FileSystem;
 
 /**
- * The only files a JavaScript function can reach: its code at {@code /var/task} (read-only, as in Lambda) and its
- * environment's private {@code /tmp} (read-write). Every other path does not exist for the guest.
+ * The only files a polyglot function (JavaScript or Python) can reach: its code at {@code /var/task} (read-only, as in
+ * Lambda) and its environment's private {@code /tmp} (read-write). Every other path does not exist for the guest.
  *
  * <p>Guest paths are plain absolute {@link Path}s of the host's default file system ({@code /var/task/index.js}),
  * mapped to the real directories only when a file is touched. A mapped path is checked again after resolving
  * symbolic links, so that a link in the code package cannot lead out of it. The same mapping serves the polyglot
- * context (ES module imports) and the runtime's own {@code fs} module and CommonJS loader.
+ * context (ES module imports, Python imports and {@code open}) and the JavaScript runtime's own {@code fs} module and
+ * CommonJS loader.
+ *
+ * <p>Shared by the runtimes of this module; not an API for hosts.
  */
-final class SandboxFileSystem implements FileSystem {
+public final class SandboxFileSystem implements FileSystem {
 
   /** The guest's view of the function's code, Lambda's {@code LAMBDA_TASK_ROOT}. */
-  static final String TASK_ROOT = "/var/task";
+  public static final String TASK_ROOT = "/var/task";
 
   /** The guest's view of the environment's writable directory. */
-  static final String TMP = "/tmp";
+  public static final String TMP = "/tmp";
 
   private static final Path TASK = Path.of(TASK_ROOT);
   private static final Path TMP_PATH = Path.of(TMP);
@@ -45,23 +48,30 @@ final class SandboxFileSystem implements FileSystem {
   private volatile Path tmpResolved;
 
   /**
+   * Creates the file system of one execution environment.
+   *
    * @param code the unpacked code directory
    * @param tmp the environment's {@code /tmp}, asked for only when the guest first touches {@code /tmp}: the engine
    *     creates it lazily
    */
-  SandboxFileSystem(Path code, Supplier<Path> tmp) {
+  public SandboxFileSystem(Path code, Supplier<Path> tmp) {
     this.code = code.toAbsolutePath().normalize();
     this.tmp = tmp;
   }
 
-  /** A host path the guest may use, and whether it may write there. */
-  record Mapped(Path host, boolean writable) {}
+  /**
+   * A host path the guest may use, and whether it may write there.
+   *
+   * @param host the host path
+   * @param writable whether the guest may write there
+   */
+  public record Mapped(Path host, boolean writable) {}
 
   /**
    * Maps a guest path to the host, or throws the exception a missing file would give: the guest learns nothing about
    * paths outside its two directories.
    */
-  Mapped map(Path guestPath) throws IOException {
+  public Mapped map(Path guestPath) throws IOException {
     Path p = TASK.resolve(guestPath).normalize(); // relative paths are relative to /var/task, Lambda's cwd
     Path root;
     Path hostRoot;
@@ -88,12 +98,12 @@ final class SandboxFileSystem implements FileSystem {
   }
 
   /** Returns the mapped host path for reading. */
-  Path readable(Path guestPath) throws IOException {
+  public Path readable(Path guestPath) throws IOException {
     return map(guestPath).host();
   }
 
   /** Returns the mapped host path for writing; {@code /var/task} is read-only. */
-  Path writable(Path guestPath) throws IOException {
+  public Path writable(Path guestPath) throws IOException {
     Mapped m = map(guestPath);
     if (!m.writable()) {
       throw new AccessDeniedException(guestPath.toString(), null, "read-only file system");

@@ -1,0 +1,396 @@
+package dev.embla.faas.polyglot.python;
+
+import dev.embla.faas.polyglot.SandboxFileSystem;
+import dev.embla.faas.spi.Context;
+import dev.embla.faas.spi.runtime.EnvironmentContext;
+import dev.embla.faas.spi.runtime.ExecutionEnvironment;
+import dev.embla.faas.spi.runtime.FunctionFailure;
+import dev.embla.faas.spi.runtime.FunctionOutput;
+import dev.embla.faas.spi.runtime.FunctionOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CancellationException;
+import org.graalvm.polyglot.Engine;
+import org.graalvm.polyglot.EnvironmentAccess;
+import org.graalvm.polyglot.PolyglotException;
+import org.graalvm.polyglot.SandboxPolicy;
+import org.graalvm.polyglot.Source;
+import org.graalvm.polyglot.SourceSection;
+import org.graalvm.polyglot.Value;
+import org.graalvm.polyglot.io.FileSystem;
+import org.graalvm.polyglot.io.IOAccess;
+import org.graalvm.polyglot.proxy.ProxyExecutable;
+import org.graalvm.polyglot.proxy.ProxyObject;
+
+/**
+ * One execution environment of a Python function: one GraalPy {@link org.graalvm.polyglot.Context}, created by
+ * {@link #init} (so {@link PyPreparedFunction#newEnvironment} stays cheap), with the runtime layer
+ * ({@code bootstrap.py}) evaluated in it and the handler's module imported by it.
+ *
+ * <p><b>Threads.</b> Init and invoke run on the caller's thread; the engine never overlaps them, and a context may
+ * change threads between calls. Python code cannot start threads of its own here.
+ *
+ * <p><b>Cancellation.</b> {@link #cancel} comes from the engine's watchdog thread and must not block, while
+ * {@code Context.close(true)} waits for the guest to stop: so it sets {@code cancelled} and closes the context from a
+ * fresh virtual thread. The running guest code then fails with a cancelled {@link PolyglotException} at its next
+ * safepoint (loops included, even inside {@code try/except BaseException}: Python cannot catch it), which this class
+ * turns into a {@link CancellationException}. A cancelled context is dead, so the environment is never reusable
+ * afterwards. {@code ResourceLimits.statementLimit} is not used: it breaks GraalPy 25.
+ */
+final class PyEnvironment implements ExecutionEnvironment {
+
+  /** Lambda's own Python runtime lives in {@code /var/runtime}; frames of this file are left out of stack traces. */
+  static final String BOOTSTRAP_NAME = "/var/runtime/bootstrap.py";
+  private static final Source BOOTSTRAP = loadBootstrap();
+  private static final DateTimeFormatter STREAM_DATE = DateTimeFormatter.ofPattern("yyyy/MM/dd");
+
+  private final PyPreparedFunction function;
+  private final EnvironmentContext env;
+  private final SandboxFileSystem files;
+  private final FunctionOutputStream stdout;
+  private final FunctionOutputStream stderr;
+  private final String logStreamName;
+
+  private volatile org.graalvm.polyglot.Context context;
+  private volatile boolean cancelled;
+  private volatile boolean broken;
+
+  private Value driver;
+  private ProxyExecutable remaining;
+  // The current invocation, read by the guest's get_remaining_time_in_millis(); used by the environment's thread only.
+  private Context invocation;
+
+  PyEnvironment(PyPreparedFunction function, EnvironmentContext env) {
+    this.function = function;
+    this.env = env;
+    this.files = new SandboxFileSystem(function.definition().codeDirectory(), env::tmpDirectory);
+    this.stdout = new FunctionOutputStream(env.output(), FunctionOutput.Stream.STDOUT);
+    this.stderr = new FunctionOutputStream(env.output(), FunctionOutput.Stream.STDERR);
+    // Lambda's shape: date/[version]32 hex digits, unique per environment
+    String id = UUID.nameUUIDFromBytes(env.environmentId().getBytes(StandardCharsets.UTF_8)).toString();
+    this.logStreamName = LocalDate.now(ZoneOffset.UTC).format(STREAM_DATE) + "/["
+        + function.definition().version() + "]" + id.replace("-", "");
+  }
+
+  /**
+   * Creates the context, evaluates the runtime layer and imports the handler's module (its top-level code is
+   * Lambda's Init), then looks the handler up.
+   *
+   * @throws FunctionFailure of kind INIT if the module cannot be imported, raises, or lacks the handler; EXIT if it
+   *     called {@code sys.exit}
+   * @throws CancellationException if cancelled meanwhile
+   */
+  @Override
+  public void init() {
+    if (context != null) {
+      throw new IllegalStateException("init already ran in environment " + env.environmentId());
+    }
+    try {
+      long t0 = System.nanoTime();
+      org.graalvm.polyglot.Context c = newContext(function.runtime().engine(), new GuestFileSystem(files),
+          functionEnvironment(), stdout, stderr);
+      context = c;
+      if (cancelled) {
+        // cancel() ran before the context existed and could not close it
+        closeQuietly(c);
+        throw cancelledException();
+      }
+      remaining = args -> invocation == null ? 0 : invocation.getRemainingTimeInMillis();
+      driver = c.eval(BOOTSTRAP).execute(hostFunctions(), function.definition().functionName(),
+          function.definition().version(), function.definition().memorySizeMb(),
+          "/aws/lambda/" + function.definition().functionName(), logStreamName);
+      function.runtime().firstContextStarted(System.nanoTime() - t0, false);
+      Value failed = driver.invokeMember("init", function.definition().handler());
+      if (!failed.isNull()) {
+        broken = true;
+        throw failureOf(failed);
+      }
+    } catch (FunctionFailure f) {
+      broken = true;
+      throw cancelled ? cancelledException() : f;
+    } catch (RuntimeException e) {
+      broken = true;
+      throw translate(FunctionFailure.Kind.INIT, e);
+    } finally {
+      flushOutput();
+    }
+  }
+
+  /**
+   * Calls the handler with {@code json.loads} of the payload and a Lambda context, and returns {@code json.dumps} of
+   * its result.
+   *
+   * @throws FunctionFailure of kind HANDLER for an exception the handler raised or a result that is not JSON, EXIT for
+   *     {@code sys.exit}, or BAD_PAYLOAD for a payload that is not JSON
+   * @throws CancellationException if cancelled meanwhile
+   */
+  @Override
+  public byte[] invoke(byte[] payload, Context invocationContext) {
+    if (driver == null) {
+      throw new IllegalStateException("init has not run in environment " + env.environmentId());
+    }
+    if (cancelled) {
+      throw cancelledException();
+    }
+    invocation = invocationContext;
+    try {
+      Value r = driver.invokeMember("invoke", new String(payload, StandardCharsets.UTF_8),
+          invocationContext.getAwsRequestId(), invocationContext.getInvokedFunctionArn(), remaining);
+      if (cancelled) {
+        throw cancelledException();
+      }
+      if (r.isString()) {
+        return r.asString().getBytes(StandardCharsets.UTF_8);
+      }
+      throw failureOf(r);
+    } catch (FunctionFailure f) {
+      throw cancelled ? cancelledException() : f;
+    } catch (RuntimeException e) {
+      throw translate(FunctionFailure.Kind.HANDLER, e);
+    } finally {
+      invocation = null;
+      flushOutput();
+    }
+  }
+
+  /** Stops the running init or invoke from the watchdog thread; never blocks. */
+  @Override
+  public void cancel() {
+    if (cancelled) {
+      return;
+    }
+    cancelled = true;
+    org.graalvm.polyglot.Context c = context;
+    if (c != null) {
+      // close(true) returns only once the guest has stopped: never on the watchdog's thread
+      Thread.ofVirtual().name("embla-python-cancel-" + env.environmentId()).start(() -> closeQuietly(c));
+    }
+  }
+
+  /**
+   * Closes the context. Lambda's Python runtime runs no shutdown code of the function's (it has no hook without an
+   * extension), and neither does this one: {@code atexit} functions are not given a chance to run unbounded here.
+   */
+  @Override
+  public void shutdown(Duration bound) {
+    org.graalvm.polyglot.Context c = context;
+    driver = null;
+    if (c != null) {
+      closeQuietly(c);
+    }
+  }
+
+  /** Returns false once cancelled, after an exit attempt, or after a failure the function may not have survived. */
+  @Override
+  public boolean isReusable() {
+    return !cancelled && !broken;
+  }
+
+  /** Builds a context with the sandbox every Python environment gets; {@code fileSystem} is its only file access. */
+  private static org.graalvm.polyglot.Context newContext(Engine engine, FileSystem fileSystem,
+      Map<String, String> environment, OutputStream out, OutputStream err) {
+    // Secure by default, and said explicitly: no host classes, threads, processes, native code (so no C extensions
+    // and no ctypes) or host environment; the only files are the sandbox's plus GraalPy's own standard library
+    // (read-only); host objects are reachable only through the proxies given to the bootstrap. CONSTRAINED refuses
+    // every python.* option, and needs none: GraalPy's embedding defaults are the Java POSIX backend (all file access
+    // through the polyglot file system), no .pyc writing and no site import.
+    return org.graalvm.polyglot.Context.newBuilder("python")
+        .engine(engine)
+        .sandbox(SandboxPolicy.CONSTRAINED)
+        .allowHostClassLookup(name -> false)
+        .allowCreateThread(false)
+        .allowCreateProcess(false)
+        .allowNativeAccess(false)
+        .allowEnvironmentAccess(EnvironmentAccess.NONE)
+        .environment(environment)
+        .allowIO(IOAccess.newBuilder().fileSystem(fileSystem).build())
+        .in(InputStream.nullInputStream())
+        .out(out)
+        .err(err)
+        .currentWorkingDirectory(Path.of(SandboxFileSystem.TASK_ROOT))
+        .build();
+  }
+
+  /**
+   * Starts a throwaway context on {@code engine} and runs the bootstrap and a JSON round trip in it, so that the
+   * language and the modules every environment imports are loaded before the first function needs them.
+   */
+  static void warmUp(Engine engine) {
+    OutputStream discard = OutputStream.nullOutputStream();
+    Path root = null;
+    try {
+      // An empty code directory: the same file system as a function's, so that the same code paths get warm
+      root = Files.createTempDirectory("embla-python-warm-up");
+      Path task = Files.createDirectory(root.resolve("task"));
+      Path tmp = root.resolve("tmp");
+      try (org.graalvm.polyglot.Context c = newContext(engine, new GuestFileSystem(new SandboxFileSystem(task,
+          () -> tmp)), Map.of(), discard, discard)) {
+        Value driver = c.eval(BOOTSTRAP).execute(ProxyObject.fromMap(Map.of("log", (ProxyExecutable) a -> null)),
+            "warm-up", "$LATEST", 128, "/aws/lambda/warm-up", "warm-up");
+        if (!driver.hasMember("invoke")) {
+          throw new IllegalStateException("the python3 bootstrap did not return its driver");
+        }
+        c.eval("python", "import json\njson.dumps(json.loads('{\"warm\": [1, 2.5, null, true]}'))");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot warm the python3 runtime up", e);
+    } finally {
+      if (root != null) {
+        deleteQuietly(root.resolve("tmp"));
+        deleteQuietly(root.resolve("task"));
+        deleteQuietly(root);
+      }
+    }
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException ignored) {
+      // a leftover empty directory in the temporary directory
+    }
+  }
+
+  private Map<String, String> functionEnvironment() {
+    Map<String, String> vars = new LinkedHashMap<>(function.definition().environment());
+    // The guest's view of the paths, never the host's
+    vars.put("LAMBDA_TASK_ROOT", SandboxFileSystem.TASK_ROOT);
+    vars.put("LAMBDA_RUNTIME_DIR", "/var/runtime");
+    vars.put("AWS_LAMBDA_LOG_STREAM_NAME", logStreamName);
+    return vars;
+  }
+
+  private ProxyObject hostFunctions() {
+    // The logging handler's lines: the function's logger, in the invocation's log
+    return ProxyObject.fromMap(Map.of("log", (ProxyExecutable) a -> {
+      env.output().line(FunctionOutput.Stream.LOGGER, a[0].asString());
+      return null;
+    }));
+  }
+
+  private RuntimeException translate(FunctionFailure.Kind kind, RuntimeException e) {
+    if (cancelled) {
+      return cancelledException();
+    }
+    if (e instanceof PolyglotException p) {
+      if (p.isCancelled() || p.isInterrupted()) {
+        broken = true;
+        return cancelledException();
+      }
+      if (p.isExit()) {
+        // os._exit(): GraalPy ends the context; in Lambda the runtime process would be gone
+        broken = true;
+        return new FunctionFailure(FunctionFailure.Kind.EXIT, "Runtime.ExitError",
+            "Runtime exited with error: exit status " + p.getExitStatus(), List.of(), null);
+      }
+      String denied = deniedBySandbox(p);
+      if (denied != null) {
+        // GraalPy lets some sandbox refusals (process and thread creation) through as Java exceptions, which Python
+        // code cannot catch: the invocation fails with the refusal, and the environment, unwound by it, is not reused.
+        broken = true;
+        return new FunctionFailure(kind, "Sandbox.Denied", denied, guestFrames(p), null);
+      }
+      if (kind == FunctionFailure.Kind.INIT || p.isResourceExhausted()) {
+        broken = true;
+      }
+      if (p.isGuestException() && !p.isInternalError()) {
+        // Raised outside the bootstrap's own handling (a stack overflow in it, say)
+        return new FunctionFailure(kind, p.isSyntaxError() ? "SyntaxError" : "Exception", p.getMessage(),
+            guestFrames(p), null);
+      }
+    }
+    // A failure of the runtime itself, not the function's: the engine reports it and discards the environment.
+    broken = true;
+    return e;
+  }
+
+  // The sandbox's refusal, without GraalVM's advice to the embedder ("to enable it set Context.Builder..."), if that
+  // is what p is. GraalPy reports these as internal errors whose message names the Java exception.
+  private static String deniedBySandbox(PolyglotException p) {
+    String m = String.valueOf(p.getMessage());
+    String refusal;
+    if (m.startsWith("java.lang.SecurityException: ")) {
+      refusal = m.substring("java.lang.SecurityException: ".length());
+    } else if (m.startsWith("java.lang.IllegalStateException: ") && m.contains(" is not allowed")) {
+      refusal = m.substring("java.lang.IllegalStateException: ".length());
+    } else {
+      return null;
+    }
+    int advice = refusal.indexOf(", to enable it");
+    refusal = advice < 0 ? refusal : refusal.substring(0, advice);
+    return refusal.endsWith(".") ? refusal.substring(0, refusal.length() - 1) : refusal;
+  }
+
+  // The function's frames in traceback.format_list's shape, innermost last as Python prints them
+  private static List<String> guestFrames(PolyglotException p) {
+    List<String> stack = new ArrayList<>();
+    for (PolyglotException.StackFrame f : p.getPolyglotStackTrace()) {
+      SourceSection at = f.getSourceLocation();
+      if (!f.isGuestFrame() || at == null || at.getSource().getName().equals(BOOTSTRAP_NAME)) {
+        continue;
+      }
+      String path = at.getSource().getPath() != null ? at.getSource().getPath() : at.getSource().getName();
+      String code = at.isAvailable() ? at.getSource().getCharacters(at.getStartLine()).toString().strip() : "";
+      stack.addFirst("  File \"" + path + "\", line " + at.getStartLine() + ", in " + f.getRootName() + "\n"
+          + (code.isEmpty() ? "" : "    " + code + "\n"));
+    }
+    return stack;
+  }
+
+  private FunctionFailure failureOf(Value described) {
+    FunctionFailure.Kind kind = FunctionFailure.Kind.valueOf(described.getArrayElement(0).asString());
+    Value s = described.getArrayElement(3);
+    List<String> stack = new ArrayList<>((int) s.getArraySize());
+    for (long i = 0; i < s.getArraySize(); i++) {
+      stack.add(s.getArrayElement(i).asString());
+    }
+    if (kind == FunctionFailure.Kind.EXIT || described.getArrayElement(4).asBoolean()) {
+      broken = true;
+    }
+    return new FunctionFailure(kind, described.getArrayElement(1).asString(),
+        described.getArrayElement(2).asString(), stack, null);
+  }
+
+  private CancellationException cancelledException() {
+    return new CancellationException("execution environment " + env.environmentId() + " was cancelled");
+  }
+
+  private void flushOutput() {
+    stdout.flushPartial();
+    stderr.flushPartial();
+  }
+
+  private static void closeQuietly(org.graalvm.polyglot.Context c) {
+    try {
+      c.close(true);
+    } catch (RuntimeException ignored) {
+      // already closed, or closing a cancelled context: it is gone either way
+    }
+  }
+
+  private static Source loadBootstrap() {
+    try (InputStream in = PyEnvironment.class.getResourceAsStream("bootstrap.py")) {
+      if (in == null) {
+        throw new IllegalStateException("bootstrap.py missing from the classpath");
+      }
+      return Source.newBuilder("python", new String(in.readAllBytes(), StandardCharsets.UTF_8), BOOTSTRAP_NAME)
+          .cached(true).buildLiteral();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package dev.embla.faas.polyglot.python;
+
+import dev.embla.faas.spi.runtime.EnvironmentContext;
+import dev.embla.faas.spi.runtime.ExecutionEnvironment;
+import dev.embla.faas.spi.runtime.FunctionDefinition;
+import dev.embla.faas.spi.runtime.FunctionFailure;
+import dev.embla.faas.spi.runtime.PreparedFunction;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * One version of a Python function: its handler string, checked against the code once, and the runtime that owns the
+ * shared engine. GraalPy caches what it parses in that engine, keyed by source, so a second environment of the same
+ * version imports the function's modules without parsing them again.
+ */
+final class PyPreparedFunction implements PreparedFunction {
+
+  private static final Pattern IDENTIFIER = Pattern.compile("[\\p{L}_][\\p{L}\\p{N}_]*");
+
+  private final FunctionDefinition definition;
+  private final PyRuntimeProvider runtime;
+
+  private PyPreparedFunction(FunctionDefinition definition, PyRuntimeProvider runtime) {
+    this.definition = definition;
+    this.runtime = runtime;
+  }
+
+  /**
+   * Checks {@code app.handler} (or {@code src/app.handler}, {@code pkg.mod.handler}: Lambda's "module, then the
+   * function after the last dot") against the code directory: the module must be a {@code .py} file or a package
+   * directory there. Whether the function exists is known only once the module has run, at Init.
+   */
+  static PyPreparedFunction prepare(FunctionDefinition definition, PyRuntimeProvider runtime) {
+    String handler = definition.handler();
+    int dot = handler.lastIndexOf('.');
+    if (dot <= 0 || dot == handler.length() - 1) {
+      throw initFailure("Runtime.MalformedHandlerName",
+          "Bad handler '" + handler + "': must be MODULE.FUNCTION, for example app.handler");
+    }
+    String module = handler.substring(0, dot).replace('/', '.');
+    String function = handler.substring(dot + 1);
+    List<String> parts = List.of(module.split("\\.", -1));
+    if (!IDENTIFIER.matcher(function).matches() || !parts.stream().allMatch(p -> IDENTIFIER.matcher(p).matches())) {
+      throw initFailure("Runtime.MalformedHandlerName",
+          "Bad handler '" + handler + "': module and function must be Python identifiers, for example app.handler");
+    }
+    Path code = definition.codeDirectory();
+    Path base = code.resolve(String.join("/", parts));
+    if (!Files.isRegularFile(base.resolveSibling(parts.getLast() + ".py")) && !Files.isDirectory(base)) {
+      String file = String.join("/", parts);
+      throw initFailure("Runtime.ImportModuleError", "Unable to import module '" + handler.substring(0, dot)
+          + "': No module named '" + module + "' (no " + file + ".py and no package " + file + "/ in the code)");
+    }
+    return new PyPreparedFunction(definition, runtime);
+  }
+
+  @Override
+  public ExecutionEnvironment newEnvironment(EnvironmentContext context) {
+    return new PyEnvironment(this, context);
+  }
+
+  /**
+   * Returns true: every payload goes through {@code json.loads} (with {@code NaN} and {@code Infinity} refused), and
+   * one it rejects comes back as {@link FunctionFailure.Kind#BAD_PAYLOAD}.
+   */
+  @Override
+  public boolean checksPayloadSyntax() {
+    return true;
+  }
+
+  FunctionDefinition definition() {
+    return definition;
+  }
+
+  PyRuntimeProvider runtime() {
+    return runtime;
+  }
+
+  static FunctionFailure initFailure(String type, String message) {
+    return new FunctionFailure(FunctionFailure.Kind.INIT, type, message, List.of(), null);
+  }
+}

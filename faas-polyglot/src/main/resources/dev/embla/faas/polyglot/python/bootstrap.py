@@ -1,0 +1,191 @@
+# Embla's Lambda-style runtime layer for GraalPy, evaluated once per execution environment (context) as
+# /var/runtime/bootstrap.py, the name Lambda's own Python runtime has, so that its frames are recognised and left out
+# of a function's stack traces the same way. It mirrors awslambdaric: the handler module is imported by importlib,
+# the event is json.loads of the payload, the response json.dumps of the result, errors keep Lambda's shape, and the
+# root logger gets Lambda's handler and format. The host calls the returned driver for Init and Invoke (PyEnvironment).
+
+
+def _embla_bootstrap(host, function_name, function_version, memory_size, log_group_name, log_stream_name):
+    import importlib
+    import json
+    import logging
+    import os
+    import sys
+    import time
+    import traceback
+
+    # the name the host gave this source; its frames are the runtime's, not the function's
+    bootstrap_file = (lambda: 0).__code__.co_filename
+    # evaluated in __main__: leave nothing of the runtime's there but what Lambda's bootstrap module would show
+    globals().pop('_embla_bootstrap', None)
+
+    # The function's code is the first place imports look, as in Lambda (LAMBDA_TASK_ROOT); the working directory is
+    # /var/task too. GraalPy adds a variable of its own to os.environ: the function must see only its own.
+    sys.path.insert(0, '/var/task')
+    os.environ.pop('UNSAFE_PYO3_SKIP_VERSION_CHECK', None)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(line_buffering=True)
+        except (AttributeError, ValueError):
+            pass
+
+    state = {'request_id': ''}
+
+    # ---- logging: awslambdaric's handler, filter and format on the root logger ----
+    class LambdaLoggerHandler(logging.Handler):
+        def emit(self, record):
+            try:
+                text = self.format(record)
+            except Exception:
+                self.handleError(record)
+                return
+            for line in text.rstrip('\n').split('\n'):
+                host.log(line)
+
+    class LambdaLoggerFilter(logging.Filter):
+        def filter(self, record):
+            record.aws_request_id = state['request_id']
+            return True
+
+    formatter = logging.Formatter(
+        '[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s', '%Y-%m-%dT%H:%M:%S')
+    formatter.converter = time.gmtime
+    handler = LambdaLoggerHandler()
+    handler.setFormatter(formatter)
+    handler.addFilter(LambdaLoggerFilter())
+    logging.Logger.root.addHandler(handler)
+    level = os.environ.get('AWS_LAMBDA_LOG_LEVEL')
+    if level:
+        logging.Logger.root.setLevel(level.upper())
+
+    # ---- the context object, with Lambda's names ----
+    class LambdaContext:
+        def __init__(self, request_id, arn, remaining):
+            self.aws_request_id = request_id
+            self.invoked_function_arn = arn
+            self.function_name = function_name
+            self.function_version = function_version
+            # a string in Lambda's Python runtime too (read from AWS_LAMBDA_FUNCTION_MEMORY_SIZE)
+            self.memory_limit_in_mb = str(memory_size)
+            self.log_group_name = log_group_name
+            self.log_stream_name = log_stream_name
+            self.identity = None
+            self.client_context = None
+            self._remaining = remaining
+
+        def get_remaining_time_in_millis(self):
+            return int(self._remaining())
+
+        def __repr__(self):
+            return ('LambdaContext([aws_request_id=%s,log_group_name=%s,log_stream_name=%s,function_name=%s,'
+                    'memory_limit_in_mb=%s,function_version=%s,invoked_function_arn=%s])' % (
+                        self.aws_request_id, self.log_group_name, self.log_stream_name, self.function_name,
+                        self.memory_limit_in_mb, self.function_version, self.invoked_function_arn))
+
+    # ---- errors in Lambda's shape: [kind, errorType, errorMessage, stackTrace, discard] ----
+    def frames(tb):
+        entries = traceback.extract_tb(tb)
+        # awslambdaric drops the leading frames of its own bootstrap
+        while entries and entries[0].filename == bootstrap_file:
+            entries = entries[1:]
+        return traceback.format_list(entries)
+
+    def failure(kind, error_type, message, stack=(), discard=False):
+        return [kind, error_type, message, list(stack), discard]
+
+    def from_exception(kind, e):
+        # A MemoryError or RecursionError may have left the module's state half-changed: not reused.
+        discard = isinstance(e, (MemoryError, RecursionError))
+        return failure(kind, type(e).__name__, str(e), frames(e.__traceback__), discard)
+
+    def exit_failure(e):
+        status = e.code if isinstance(e, SystemExit) else 1
+        if status is None:
+            status = 0
+        elif not isinstance(status, int):
+            status = 1
+        return failure('EXIT', 'Runtime.ExitError',
+                       'RequestId: %s Error: Runtime exited with error: exit status %s' % (state['request_id'], status))
+
+    def flush():
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+
+    def reject_constant(name):
+        raise ValueError('%s is not valid JSON' % name)
+
+    def decimal_serializer(o):
+        # as awslambdaric does; a Decimal exists only if the function imported decimal, so it is not imported here
+        decimal = sys.modules.get('decimal')
+        if decimal is not None and isinstance(o, decimal.Decimal):
+            return float(o)
+        raise TypeError(repr(o) + ' is not JSON serializable')
+
+    class Driver:
+        def __init__(self):
+            self.handler = None
+
+        def init(self, handler_string):
+            try:
+                try:
+                    modname, fname = handler_string.rsplit('.', 1)
+                except ValueError as e:
+                    return failure('INIT', 'Runtime.MalformedHandlerName',
+                                   "Bad handler '%s': %s" % (handler_string, e))
+                try:
+                    if modname.split('.')[0] in sys.builtin_module_names:
+                        return failure('INIT', 'Runtime.BuiltInModuleConflict',
+                                       'Cannot use built-in module %s as a handler module' % modname)
+                    module = importlib.import_module(modname.replace('/', '.'))
+                except ImportError as e:
+                    return failure('INIT', 'Runtime.ImportModuleError',
+                                   "Unable to import module '%s': %s" % (modname, e))
+                except SyntaxError as e:
+                    trace = ['  File "%s" Line %s\n    %s' % (e.filename, e.lineno, e.text)]
+                    return failure('INIT', 'Runtime.UserCodeSyntaxError',
+                                   "Syntax error in module '%s': %s" % (modname, e), trace)
+                except Exception as e:
+                    return from_exception('INIT', e)
+                except BaseException as e:
+                    return exit_failure(e)
+                handler = getattr(module, fname, None)
+                if handler is None:
+                    return failure('INIT', 'Runtime.HandlerNotFound',
+                                   "Handler '%s' missing on module '%s'" % (fname, modname))
+                if not callable(handler):
+                    return failure('INIT', 'Runtime.HandlerNotFound',
+                                   "Handler '%s' on module '%s' is not callable" % (fname, modname))
+                self.handler = handler
+                return None
+            finally:
+                flush()
+
+        def invoke(self, payload, request_id, arn, remaining):
+            state['request_id'] = request_id
+            try:
+                try:
+                    event = None if payload == '' else json.loads(payload, parse_constant=reject_constant)
+                except ValueError as e:
+                    return failure('BAD_PAYLOAD', 'Runtime.UnmarshalError', 'Unable to unmarshal input: %s' % e)
+                context = LambdaContext(request_id, arn, remaining)
+                try:
+                    result = self.handler(event, context)
+                except Exception as e:
+                    return from_exception('HANDLER', e)
+                except BaseException as e:
+                    return exit_failure(e)
+                try:
+                    return json.dumps(result, default=decimal_serializer)
+                except Exception as e:
+                    return failure('HANDLER', 'Runtime.MarshalError', 'Unable to marshal response: %s' % e)
+            finally:
+                flush()
+                state['request_id'] = ''
+
+    return Driver()
+
+
+_embla_bootstrap
