@@ -12,7 +12,13 @@ import dev.embla.faas.FunctionInfo;
 import dev.embla.faas.FunctionNotFoundException;
 import dev.embla.faas.InvalidConfigurationException;
 import dev.embla.faas.InvocationResult;
+import dev.embla.faas.FunctionMetrics;
+import dev.embla.faas.ProvisionedConcurrencyConfig;
+import dev.embla.faas.internal.concurrency.ConcurrencyControl;
+import dev.embla.faas.internal.concurrency.MemoryBudget;
+import dev.embla.faas.internal.concurrency.Provisioning;
 import dev.embla.faas.internal.invoke.Invoker;
+import dev.embla.faas.internal.pool.PoolLimits;
 import dev.embla.faas.internal.pool.EnvironmentPool;
 import dev.embla.faas.internal.pool.Watchdog;
 import dev.embla.faas.internal.registry.CodeStore;
@@ -35,6 +41,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeSet;
@@ -70,6 +78,9 @@ public final class LocalEngine implements FaasEngine {
   private final Invoker invoker;
   private final EventRouter eventSources;
   private final Set<EnvironmentPool> retiredPools = ConcurrentHashMap.newKeySet();
+  private final ConcurrencyControl concurrency;
+  private final MemoryBudget memoryBudget;
+  private final Provisioning provisioning;
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile boolean closed;
 
@@ -97,7 +108,12 @@ public final class LocalEngine implements FaasEngine {
     // first discarded environment, typically a timeout's, would pay for it on the caller's clock.
     shutdownExecutor.execute(() -> { });
     this.registry = new FunctionRegistry(codeStore, this::newVersion, this::retire);
+    this.concurrency = new ConcurrencyControl(settings.concurrency());
+    FunctionRegistry functions = registry;
+    this.memoryBudget = new MemoryBudget(settings.concurrency().memoryBudgetMb(),
+        () -> functions.list().stream().map(FunctionVersion::pool).toList());
     this.invoker = new Invoker(registry, settings.ticker(), settings.maxPayloadBytes());
+    this.provisioning = new Provisioning(registry, concurrency, invoker::initEnvironment, settings.clock());
     this.eventSources = new EventRouter(settings.clock(), this::invoke);
     this.maintenance = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().daemon().name("embla-maintenance").factory());
@@ -159,7 +175,12 @@ public final class LocalEngine implements FaasEngine {
   @Override
   public void deleteFunction(String functionName) {
     checkOpen();
+    FunctionVersion deleted = registry.find(functionName);
     registry.delete(functionName);
+    if (deleted != null) { // its reserved and provisioned concurrency go with it, as in Lambda
+      provisioning.remove(functionName);
+      concurrency.remove(deleted.pool().concurrency());
+    }
   }
 
   private RuntimeProvider requireRuntime(FunctionConfig config) {
@@ -167,6 +188,14 @@ public final class LocalEngine implements FaasEngine {
     if (provider == null) {
       throw new InvalidConfigurationException("runtime must be one of " + new TreeSet<>(runtimes.keySet())
           + ", was '" + config.runtime() + "'");
+    }
+    int supported = provider.maxConcurrencyPerEnvironment();
+    if (config.maxConcurrencyPerEnvironment() > supported) {
+      throw new InvalidConfigurationException(String.format(java.util.Locale.ROOT,
+          "maxConcurrencyPerEnvironment of function '%s' must be at most %d for runtime '%s' (%s), was %d",
+          config.name(), supported, config.runtime(),
+          supported == 1 ? "it runs one invocation per environment" : "its limit", 
+          config.maxConcurrencyPerEnvironment()));
     }
     return provider;
   }
@@ -185,7 +214,9 @@ public final class LocalEngine implements FaasEngine {
     }
     EnvironmentPool pool = new EnvironmentPool(config.name(), prepared, settings.ticker(),
         workDirectory.resolve("tmp"), LoggerFactory.getLogger(FUNCTION_LOGGER_PREFIX + config.name()), watchdog,
-        shutdownExecutor, SHUTDOWN_BOUND, () -> codeStore.release(code), settings.maxLogBytesPerInvocation());
+        shutdownExecutor, SHUTDOWN_BOUND, () -> codeStore.release(code), settings.maxLogBytesPerInvocation(),
+        new PoolLimits(concurrency.function(config.name()), memoryBudget, config.memorySizeMb(),
+            config.maxConcurrencyPerEnvironment()));
     return new FunctionVersion(config, code, definition, pool, settings.clock().instant());
   }
 
@@ -212,6 +243,7 @@ public final class LocalEngine implements FaasEngine {
     if (pool.size() > 0) {
       retiredPools.add(pool);
     }
+    provisioning.revisionReplaced(version.config().name());
   }
 
   // ---- invoke ----
@@ -258,6 +290,81 @@ public final class LocalEngine implements FaasEngine {
     }
   }
 
+  // ---- Concurrency and scaling: reserved and provisioned concurrency, metrics ----
+
+  @Override
+  public void putFunctionConcurrency(String functionName, int reserved) {
+    checkOpen();
+    registry.get(functionName);
+    concurrency.putReserved(functionName, reserved);
+  }
+
+  @Override
+  public OptionalInt getFunctionConcurrency(String functionName) {
+    checkOpen();
+    registry.get(functionName);
+    return concurrency.reserved(functionName);
+  }
+
+  @Override
+  public void deleteFunctionConcurrency(String functionName) {
+    checkOpen();
+    registry.get(functionName);
+    concurrency.deleteReserved(functionName);
+  }
+
+  @Override
+  public ProvisionedConcurrencyConfig putProvisionedConcurrency(String functionName, String qualifier,
+      int environments) {
+    checkOpen();
+    requireLatest(functionName, qualifier);
+    return provisioning.put(functionName, environments);
+  }
+
+  @Override
+  public Optional<ProvisionedConcurrencyConfig> getProvisionedConcurrency(String functionName, String qualifier) {
+    checkOpen();
+    requireLatest(functionName, qualifier);
+    return provisioning.get(functionName);
+  }
+
+  @Override
+  public void deleteProvisionedConcurrency(String functionName, String qualifier) {
+    checkOpen();
+    requireLatest(functionName, qualifier);
+    provisioning.delete(functionName);
+  }
+
+  /** Qualifiers other than $LATEST arrive with published versions; until then they name nothing. */
+  private void requireLatest(String functionName, String qualifier) {
+    registry.get(functionName);
+    if (!FunctionVersion.LATEST.equals(qualifier)) {
+      throw new FunctionNotFoundException("function '" + functionName + "' has no version or alias '" + qualifier
+          + "'; only $LATEST exists until versions are published");
+    }
+  }
+
+  @Override
+  public FunctionMetrics getFunctionMetrics(String functionName) {
+    checkOpen();
+    EnvironmentPool pool = registry.get(functionName).pool();
+    int running = pool.busyCount();
+    int environments = pool.environmentCount();
+    for (EnvironmentPool retired : retiredPools) {
+      if (retired.functionName().equals(functionName)) {
+        running += retired.busyCount();
+        environments += retired.environmentCount();
+      }
+    }
+    return new FunctionMetrics(functionName, running, environments, provisioning.allocated(functionName),
+        pool.provisionedInUse(), pool.concurrency().throttles(), pool.concurrency().coldStarts());
+  }
+
+  /** Returns the engine's environment memory budget; for tests and metrics. */
+  public MemoryBudget memoryBudget() {
+    return memoryBudget;
+  }
+
   // ---- event sources ----
 
   @Override
@@ -295,6 +402,7 @@ public final class LocalEngine implements FaasEngine {
       evicted += v.pool().evictIdle(keepAlive);
     }
     retiredPools.removeIf(p -> p.size() == 0);
+    provisioning.checkAll();
     return evicted;
   }
 
@@ -341,6 +449,7 @@ public final class LocalEngine implements FaasEngine {
       closed = true;
     }
     eventSources.close();
+    provisioning.close();
     long graceEnd = System.nanoTime() + settings.shutdownGracePeriod().toNanos();
     while ((inFlight.get() > 0 || busyEnvironments() > 0) && System.nanoTime() - graceEnd < 0) {
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
