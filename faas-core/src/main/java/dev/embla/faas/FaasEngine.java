@@ -344,7 +344,7 @@ public interface FaasEngine extends AutoCloseable {
      */
     public Builder environmentMemoryBudgetMb(long megabytes) {
       requireUnset("environmentMemoryBudget", this.environmentMemoryBudgetMb == null
-          ? this.environmentMemoryBudgetShare : this.environmentMemoryBudgetMb);
+          ? (Object) this.environmentMemoryBudgetShare : (Object) this.environmentMemoryBudgetMb);
       this.environmentMemoryBudgetMb = requirePositive("environmentMemoryBudgetMb", megabytes);
       return this;
     }
@@ -356,7 +356,7 @@ public interface FaasEngine extends AutoCloseable {
      */
     public Builder environmentMemoryBudgetShare(double share) {
       requireUnset("environmentMemoryBudget", this.environmentMemoryBudgetMb == null
-          ? this.environmentMemoryBudgetShare : this.environmentMemoryBudgetMb);
+          ? (Object) this.environmentMemoryBudgetShare : (Object) this.environmentMemoryBudgetMb);
       if (!(share > 0 && share <= 1)) {
         throw new IllegalArgumentException("environmentMemoryBudgetShare must be in (0, 1], was " + share);
       }
