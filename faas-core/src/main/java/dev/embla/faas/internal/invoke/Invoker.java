@@ -89,7 +89,9 @@ public final class Invoker {
       while ((env = version.pool().create()) == null) {
         version = resolve(functionRef);
       }
-      version.pool().concurrency().recordColdStart();
+      if (!env.initialized()) { // not a lane of a shared environment whose Init another invocation ran
+        version.pool().concurrency().recordColdStart();
+      }
       if (forceCold) {
         env.markDiscardAfterUse();
       }

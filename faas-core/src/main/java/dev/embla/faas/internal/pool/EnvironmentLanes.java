@@ -23,7 +23,28 @@ final class EnvironmentLanes {
   /** The watchdog or the engine's close cancelled the shared environment for one lane's sake. */
   volatile boolean cancelled;
 
+  /**
+   * Lanes not yet promised to an invocation that arrived during Init. An invocation that finds no idle lane joins an
+   * environment still in Init rather than create another (a burst would otherwise make one environment per arrival,
+   * as if each took one invocation): it takes one of these, waits for {@link #opened}, then takes an idle lane.
+   */
+  final AtomicInteger unclaimed;
+  /** Counted down when Init ended, successfully (the lanes are open) or not. */
+  final java.util.concurrent.CountDownLatch opened = new java.util.concurrent.CountDownLatch(1);
+
   EnvironmentLanes(int width) {
     this.width = width;
+    this.unclaimed = new AtomicInteger(width - 1);
+  }
+
+  /** Promises a lane to an invocation waiting for Init; false if none is left or Init has ended. */
+  boolean claim() {
+    int n;
+    while ((n = unclaimed.get()) > 0) {
+      if (unclaimed.compareAndSet(n, n - 1)) {
+        return true;
+      }
+    }
+    return false;
   }
 }

@@ -67,6 +67,8 @@ public final class EnvironmentPool {
   private static final int PAD = 16;
   private final String arnPrefix;
   private final PoolLimits limits;
+  /** Shared environments whose Init is running, which invocations may join (see EnvironmentLanes#unclaimed). */
+  private final Set<EnvironmentLanes> initializing = ConcurrentHashMap.newKeySet();
   private volatile boolean retired;
 
   /**
@@ -167,9 +169,42 @@ public final class EnvironmentPool {
     if (retired) {
       return null;
     }
-    limits.memory().reserve(this, limits.memoryMb()); // may throttle; gives back in destroy or below
-    String id = Long.toString(IDS.incrementAndGet(), 36);
     int width = limits.maxConcurrencyPerEnvironment();
+    EnvironmentLanes lanes = null;
+    if (width > 1) {
+      // Join a shared environment in Init if one has a lane to spare; else become one that others can join. Decided
+      // under one lock (cold path only), so that a burst fills environments instead of making one per arrival.
+      EnvironmentLanes joined = null;
+      synchronized (initializing) {
+        for (EnvironmentLanes l : initializing) {
+          if (l.claim()) {
+            joined = l;
+            break;
+          }
+        }
+        if (joined == null) {
+          lanes = new EnvironmentLanes(width);
+          initializing.add(lanes);
+        }
+      }
+      if (joined != null) {
+        PooledEnvironment lane = awaitLane(joined);
+        if (lane != null) {
+          busy.increment();
+          return lane;
+        }
+        return create(); // its Init failed, or others took its lanes: look again
+      }
+    }
+    try {
+      limits.memory().reserve(this, limits.memoryMb()); // may throttle; gives back in destroy or below
+    } catch (RuntimeException e) {
+      if (lanes != null) {
+        closeInit(lanes);
+      }
+      throw e;
+    }
+    String id = Long.toString(IDS.incrementAndGet(), 36);
     EnvironmentOutput output = new EnvironmentOutput(functionLog, functionName, maxLogBytesPerInvocation, width > 1);
     LazyContext context = new LazyContext(id, tmpRoot, output);
     ExecutionEnvironment delegate;
@@ -177,15 +212,20 @@ public final class EnvironmentPool {
       delegate = prepared.newEnvironment(context);
     } catch (RuntimeException | Error e) {
       limits.memory().release(limits.memoryMb());
+      if (lanes != null) {
+        closeInit(lanes);
+      }
       throw e;
     }
-    PooledEnvironment env = new PooledEnvironment(id, delegate, output, this, ticker.read(),
-        width > 1 ? new EnvironmentLanes(width) : null);
+    PooledEnvironment env = new PooledEnvironment(id, delegate, output, this, ticker.read(), lanes);
     env.context = context;
     busy.increment();
     all.add(env);
     if (retired) {
       // Retired while we were creating: the revision may be draining; never hand out an environment of it.
+      if (env.lanes != null) {
+        closeInit(env.lanes);
+      }
       all.remove(env);
       busy.decrement();
       limits.memory().release(limits.memoryMb());
@@ -206,6 +246,7 @@ public final class EnvironmentPool {
         || (env.lanes != null && env.lanes.broken)) {
       if (env.lanes != null && (env.broken || !env.initialized || !env.delegate().isReusable())) {
         env.lanes.broken = true; // the lanes share one runtime environment: none of them is used again
+        closeInit(env.lanes); // Init failed: invocations waiting to join go and find their own
       }
       destroy(env);
       return;
@@ -402,9 +443,51 @@ public final class EnvironmentPool {
     return limits.maxConcurrencyPerEnvironment();
   }
 
+  /**
+   * Waits for the Init of a shared environment this invocation joined, then takes an idle lane (of it, or of another
+   * environment); null if its Init failed and nothing is idle.
+   */
+  private PooledEnvironment awaitLane(EnvironmentLanes lanes) {
+    // Bounded by the Init timeout, which the watchdog enforces on the invocation running Init.
+    boolean interrupted = false;
+    while (true) {
+      try {
+        lanes.opened.await();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    PooledEnvironment env = takeIdle();
+    while (env != null && env.lanes != null && env.lanes.broken) {
+      destroy(env);
+      env = takeIdle();
+    }
+    return env;
+  }
+
+  /** Ends the joinable phase of a shared environment: no more claims, and waiters wake. */
+  private void closeInit(EnvironmentLanes lanes) {
+    if (initializing.remove(lanes)) {
+      lanes.unclaimed.set(0);
+      lanes.opened.countDown();
+    }
+  }
+
   /** Opens the other lanes of a shared environment whose Init just succeeded, as idle environments. */
   void openLanes(PooledEnvironment head) {
     EnvironmentLanes lanes = head.lanes;
+    try {
+      openLanes(head, lanes);
+    } finally {
+      closeInit(lanes);
+    }
+  }
+
+  private void openLanes(PooledEnvironment head, EnvironmentLanes lanes) {
     long now = ticker.read();
     for (int i = 1; i < lanes.width; i++) {
       PooledEnvironment lane = new PooledEnvironment(head.id() + "." + i, head.delegate(), head.output(), this, now,
