@@ -102,6 +102,7 @@ public interface FaasEngine extends AutoCloseable {
    * @throws FunctionNotFoundException if the function or qualifier does not exist
    * @throws RequestTooLargeException if the payload is larger than the engine's limit
    * @throws InvalidRequestContentException if the payload is not JSON
+   * @throws TooManyRequestsException if a concurrency limit or the environment memory budget has no room for it
    * @throws EngineClosedException if the engine is closing
    */
   InvocationResult invoke(String functionRef, byte[] payload);
