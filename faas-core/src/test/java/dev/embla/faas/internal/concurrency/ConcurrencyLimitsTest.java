@@ -265,6 +265,28 @@ class ConcurrencyLimitsTest {
   }
 
   @Test
+  void memoryBudget_neverEvictsProvisionedEnvironments() throws Exception {
+    engine(384, b -> b);
+    create("p", "echo", 128);
+    create("a", "echo", 128);
+    create("b", "echo", 128);
+    create("c", "echo", 128);
+    engine.putProvisionedConcurrency("p", 1);
+    Await.until("provisioned", () -> engine.getProvisionedConcurrency("p").orElseThrow().status()
+        == dev.embla.faas.ProvisionedConcurrencyConfig.Status.READY);
+    engine.invoke("a", "1");
+    time.advance(Duration.ofSeconds(1));
+    engine.invoke("b", "1"); // the budget is full: p's provisioned environment and a's and b's idle ones
+    assertThat(engine.memoryBudget().usedMb()).isEqualTo(384);
+    time.advance(Duration.ofSeconds(1));
+    engine.invoke("c", "1"); // evicts a's (least recently used), never p's even though p's is older
+    Await.until("a's environment shut down", () -> engine.getFunctionMetrics("a").environments() == 0);
+    assertThat(engine.getFunctionMetrics("p").environments()).isEqualTo(1);
+    assertThat(engine.getFunctionMetrics("b").environments()).isEqualTo(1);
+    assertThat(engine.getProvisionedConcurrency("p").orElseThrow().allocated()).isEqualTo(1);
+  }
+
+  @Test
   void memoryBudget_releasedWhenEnvironmentsShutDown() throws Exception {
     engine(1024, b -> b.keepAlive(Duration.ofMinutes(1)));
     create("a", "echo", 512);
