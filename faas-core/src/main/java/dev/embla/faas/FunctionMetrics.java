@@ -9,7 +9,8 @@ package dev.embla.faas;
  * @param environments execution environments alive now, busy or idle
  * @param provisionedConcurrency provisioned environments initialised and ready (see
  *     {@link FaasEngine#putProvisionedConcurrency(String, int)})
- * @param provisionedInUse invocations running now in provisioned environments
+ * @param provisionedInUse invocations running now in provisioned environments (a function with
+ *     {@link FunctionConfig#maxConcurrencyPerEnvironment()} above 1 runs up to that many in each)
  * @param throttles invocations refused with {@link TooManyRequestsException}
  * @param coldStarts invocations that had to create and initialise an environment
  * @since 0.1
@@ -25,7 +26,8 @@ public record FunctionMetrics(
 
   /**
    * Returns the share of provisioned concurrency in use now, 0 to 1 (Lambda's
-   * {@code ProvisionedConcurrencyUtilization}); 0 when nothing is provisioned.
+   * {@code ProvisionedConcurrencyUtilization}), counted in environments busy with at least one invocation for
+   * functions that run several per environment only approximately (capped at 1); 0 when nothing is provisioned.
    */
   public double provisionedUtilization() {
     return provisionedConcurrency == 0 ? 0 : Math.min(1.0, (double) provisionedInUse / provisionedConcurrency);

@@ -112,6 +112,27 @@ class SeveralInvocationsPerEnvironmentTest {
   }
 
   @Test
+  void provisionedConcurrencyCountsEnvironments_eachOpeningAllItsLanes() throws Exception {
+    engine(100, 1 << 20);
+    create("wide", "fake", "block", 2);
+    engine.putProvisionedConcurrency("wide", 2);
+    Await.until("ready", () -> engine.getProvisionedConcurrency("wide").orElseThrow().status()
+        == dev.embla.faas.ProvisionedConcurrencyConfig.Status.READY);
+    assertThat(runtime.environments).hasSize(2);
+    assertThat(engine.poolOf("wide").idleCount()).isEqualTo(4); // two environments, two lanes each
+    runtime.gate = new CountDownLatch(1);
+    runtime.started = new CountDownLatch(4);
+    try (Load load = new Load().add(engine, "wide", 4).go()) {
+      assertThat(runtime.started.await(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(engine.getFunctionMetrics("wide").provisionedInUse()).isEqualTo(4);
+      runtime.gate.countDown();
+      assertThat(load.results()).hasSize(4).allSatisfy(r -> assertThat(r.isColdStart()).isFalse());
+    }
+    assertThat(runtime.environments).hasSize(2);
+    assertThat(engine.getFunctionMetrics("wide").coldStarts()).isZero();
+  }
+
+  @Test
   void singleThreadedRuntimeRefusesMoreThanOne_atCreateAndUpdate() throws Exception {
     engine(100, 1 << 20);
     assertThatThrownBy(() -> create("js", "single", "echo", 2)).isInstanceOf(InvalidConfigurationException.class)
