@@ -26,8 +26,9 @@ public record FunctionMetrics(
 
   /**
    * Returns the share of provisioned concurrency in use now, 0 to 1 (Lambda's
-   * {@code ProvisionedConcurrencyUtilization}), counted in environments busy with at least one invocation for
-   * functions that run several per environment only approximately (capped at 1); 0 when nothing is provisioned.
+   * {@code ProvisionedConcurrencyUtilization}): invocations in provisioned environments over provisioned
+   * environments, capped at 1 (so for a function that runs several invocations per environment it reaches 1 once
+   * there are as many invocations as environments); 0 when nothing is provisioned.
    */
   public double provisionedUtilization() {
     return provisionedConcurrency == 0 ? 0 : Math.min(1.0, (double) provisionedInUse / provisionedConcurrency);
