@@ -1,5 +1,6 @@
 package dev.embla.faas;
 
+import dev.embla.faas.internal.concurrency.ConcurrencySettings;
 import dev.embla.faas.internal.engine.EngineSettings;
 import dev.embla.faas.internal.engine.LocalEngine;
 import dev.embla.faas.internal.invoke.AllocationBudget;
@@ -15,6 +16,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 
 /**
@@ -204,6 +207,7 @@ public interface FaasEngine extends AutoCloseable {
    * @throws FunctionNotFoundException if the function or qualifier does not exist
    * @throws RequestTooLargeException if the payload is larger than the engine's limit
    * @throws InvalidRequestContentException if the payload is not JSON
+   * @throws TooManyRequestsException if a concurrency limit or the environment memory budget has no room for it
    * @throws EngineClosedException if the engine is closing
    */
   InvocationResult invoke(String functionRef, byte[] payload);
@@ -234,6 +238,97 @@ public interface FaasEngine extends AutoCloseable {
    */
   EventSourceConnection connect(PullEventSource source, String functionRef, BatchOptions options);
 
+  // ---- Concurrency and scaling: reserved and provisioned concurrency, metrics ----
+
+  /**
+   * Reserves concurrency for a function (Lambda's {@code PutFunctionConcurrency}): at most {@code reserved}
+   * invocations of it run at once, and that many are guaranteed to it whatever other functions do. The engine's
+   * unreserved concurrency (its {@linkplain Builder#concurrencyLimit limit} minus every reservation and the
+   * provisioned concurrency of functions without one) never drops below the
+   * {@linkplain Builder#unreservedConcurrencyFloor floor}. {@code 0} stops the function from running at all. Replaces
+   * an earlier reservation; invocations already running finish.
+   *
+   * @param reserved 0 or more
+   * @throws FunctionNotFoundException if there is no such function
+   * @throws InvalidConfigurationException if {@code reserved} is negative, below the function's provisioned
+   *     concurrency, or more than the engine can set aside (the message names the figures)
+   */
+  void putFunctionConcurrency(String functionName, int reserved);
+
+  /**
+   * Returns a function's reserved concurrency, or empty if it has none (Lambda's {@code GetFunctionConcurrency}).
+   *
+   * @throws FunctionNotFoundException if there is no such function
+   */
+  OptionalInt getFunctionConcurrency(String functionName);
+
+  /**
+   * Removes a function's reserved concurrency: it then shares the unreserved concurrency (Lambda's
+   * {@code DeleteFunctionConcurrency}).
+   *
+   * @throws FunctionNotFoundException if there is no such function
+   */
+  void deleteFunctionConcurrency(String functionName);
+
+  /**
+   * Asks for {@code environments} execution environments of a function's {@code $LATEST} to be initialised ahead of
+   * traffic and kept warm; see {@link #putProvisionedConcurrency(String, String, int)}.
+   */
+  default ProvisionedConcurrencyConfig putProvisionedConcurrency(String functionName, int environments) {
+    return putProvisionedConcurrency(functionName, "$LATEST", environments);
+  }
+
+  /**
+   * Asks for {@code environments} execution environments of a function to be initialised ahead of traffic and kept
+   * warm (Lambda's {@code PutProvisionedConcurrencyConfig}). Returns at once, with status
+   * {@link ProvisionedConcurrencyConfig.Status#IN_PROGRESS}; the environments are initialised in the background. Up
+   * to {@code environments} concurrent invocations then never start cold. Provisioned environments are exempt from
+   * keep-alive and from memory-budget eviction. Changing the figure takes effect without stopping invocations:
+   * surplus environments shut down when idle, busy ones after their invocation. Provisioned concurrency counts
+   * against the function's reserved concurrency, or, without one, is set aside from the unreserved concurrency.
+   *
+   * @param qualifier {@code $LATEST}, a published version number, or an alias (whose current version is provisioned;
+   *     when the alias moves, the new version is provisioned and the old one's environments become ordinary ones)
+   * @param environments 1 or more
+   * @throws FunctionNotFoundException if there is no such function or qualifier
+   * @throws InvalidConfigurationException if {@code environments} is below 1, above the function's reserved
+   *     concurrency, or more than the engine can set aside (the message names the figures)
+   */
+  ProvisionedConcurrencyConfig putProvisionedConcurrency(String functionName, String qualifier, int environments);
+
+  /** Returns the provisioned concurrency of a function's {@code $LATEST}, if it has one. */
+  default Optional<ProvisionedConcurrencyConfig> getProvisionedConcurrency(String functionName) {
+    return getProvisionedConcurrency(functionName, "$LATEST");
+  }
+
+  /**
+   * Returns a function's provisioned concurrency and its status, if it has one (Lambda's
+   * {@code GetProvisionedConcurrencyConfig}).
+   *
+   * @throws FunctionNotFoundException if there is no such function or qualifier
+   */
+  Optional<ProvisionedConcurrencyConfig> getProvisionedConcurrency(String functionName, String qualifier);
+
+  /** Removes the provisioned concurrency of a function's {@code $LATEST}; see the qualified form. */
+  default void deleteProvisionedConcurrency(String functionName) {
+    deleteProvisionedConcurrency(functionName, "$LATEST");
+  }
+
+  /**
+   * Removes a function's provisioned concurrency (Lambda's {@code DeleteProvisionedConcurrencyConfig}): its
+   * environments become ordinary ones, subject to keep-alive.
+   *
+   * @throws FunctionNotFoundException if there is no such function or qualifier
+   */
+  void deleteProvisionedConcurrency(String functionName, String qualifier);
+
+  /**
+   * Returns a snapshot of a function's scaling figures.
+   *
+   * @throws FunctionNotFoundException if there is no such function
+   */
+  FunctionMetrics getFunctionMetrics(String functionName);
+
   /**
    * Closes the engine: stops taking new work and event sources, lets in-flight invocations finish within the grace
    * period (then stops them), and shuts every environment down. Idempotent.
@@ -256,6 +351,10 @@ public interface FaasEngine extends AutoCloseable {
     private Long maxLogBytesPerInvocation;
     private KeepAlivePolicy keepAlivePolicy;
     private Double allocationBudgetFactor;
+    private Integer concurrencyLimit;
+    private Integer unreservedConcurrencyFloor;
+    private Long environmentMemoryBudgetMb;
+    private Double environmentMemoryBudgetShare;
     private final List<RuntimeProvider> runtimes = new ArrayList<>();
     private final Set<String> warmUpRuntimes = new LinkedHashSet<>();
 
@@ -369,6 +468,57 @@ public interface FaasEngine extends AutoCloseable {
     }
 
     /**
+     * Sets how many invocations may run at once in the engine, over all functions (Lambda's account concurrency
+     * limit). A synchronous invocation over it fails at once with {@link TooManyRequestsException}. Default: 1000.
+     */
+    public Builder concurrencyLimit(int limit) {
+      requireUnset("concurrencyLimit", this.concurrencyLimit);
+      this.concurrencyLimit = (int) requirePositive("concurrencyLimit", limit);
+      return this;
+    }
+
+    /**
+     * Sets how much concurrency reservations must leave to functions without one: reserved and provisioned
+     * concurrency together may take at most {@code concurrencyLimit - floor}. Default: 100, as in Lambda, but at most
+     * a tenth of the concurrency limit (at least 1), so that small limits still allow reservations.
+     */
+    public Builder unreservedConcurrencyFloor(int floor) {
+      requireUnset("unreservedConcurrencyFloor", this.unreservedConcurrencyFloor);
+      if (floor < 0) {
+        throw new IllegalArgumentException("unreservedConcurrencyFloor must not be negative, was " + floor);
+      }
+      this.unreservedConcurrencyFloor = floor;
+      return this;
+    }
+
+    /**
+     * Sets the memory budget for execution environments, in megabytes: every live environment, busy or idle,
+     * reserves its function's memory size from it. A cold start that does not fit first shuts down idle environments
+     * of other functions, least recently used first, then is throttled. Default: half of the JVM's maximum heap.
+     */
+    public Builder environmentMemoryBudgetMb(long megabytes) {
+      requireUnset("environmentMemoryBudget", this.environmentMemoryBudgetMb == null
+          ? (Object) this.environmentMemoryBudgetShare : (Object) this.environmentMemoryBudgetMb);
+      this.environmentMemoryBudgetMb = requirePositive("environmentMemoryBudgetMb", megabytes);
+      return this;
+    }
+
+    /**
+     * Sets the memory budget for execution environments as a share of the JVM's maximum heap
+     * ({@link Runtime#maxMemory()}), greater than 0 and at most 1; see {@link #environmentMemoryBudgetMb}.
+     * Default: 0.5.
+     */
+    public Builder environmentMemoryBudgetShare(double share) {
+      requireUnset("environmentMemoryBudget", this.environmentMemoryBudgetMb == null
+          ? (Object) this.environmentMemoryBudgetShare : (Object) this.environmentMemoryBudgetMb);
+      if (!(share > 0 && share <= 1)) {
+        throw new IllegalArgumentException("environmentMemoryBudgetShare must be in (0, 1], was " + share);
+      }
+      this.environmentMemoryBudgetShare = share;
+      return this;
+    }
+
+    /**
      * Sets the directory where unpacked code and environments' {@code /tmp} directories live. Default: a new
      * temporary directory, deleted when the engine closes.
      */
@@ -409,7 +559,8 @@ public interface FaasEngine extends AutoCloseable {
     /**
      * Builds and starts the engine.
      *
-     * @throws IllegalArgumentException if a runtime named by {@link #warmUpRuntime} is unknown
+     * @throws IllegalArgumentException if a runtime named by {@link #warmUpRuntime} is unknown, or if the unreserved
+     *     concurrency floor is above the concurrency limit
      */
     public FaasEngine build() {
       return new LocalEngine(new EngineSettings(
@@ -427,7 +578,9 @@ public interface FaasEngine extends AutoCloseable {
           maxLogBytesPerInvocation == null ? 8L * 1024 * 1024 : maxLogBytesPerInvocation,
           keepAlivePolicy(),
           allocationBudgetFactor == null ? AllocationBudget.DEFAULT_FACTOR : allocationBudgetFactor,
-          Set.copyOf(warmUpRuntimes)));
+          Set.copyOf(warmUpRuntimes),
+          ConcurrencySettings.of(concurrencyLimit, unreservedConcurrencyFloor, environmentMemoryBudgetMb,
+              environmentMemoryBudgetShare)));
     }
 
     private KeepAlivePolicy keepAlivePolicy() {

@@ -48,8 +48,10 @@ public final class FunctionConfig {
   private final Duration initTimeout;
   private final int ephemeralStorageMb;
   private final Map<String, String> environment;
+  private final int maxConcurrencyPerEnvironment;
 
   private FunctionConfig(Builder b) {
+    this.maxConcurrencyPerEnvironment = b.maxConcurrencyPerEnvironment;
     this.name = b.name;
     this.runtime = b.runtime;
     this.handler = b.handler;
@@ -81,6 +83,7 @@ public final class FunctionConfig {
     b.initTimeout = initTimeout;
     b.ephemeralStorageMb = ephemeralStorageMb;
     b.environment.putAll(environment);
+    b.maxConcurrencyPerEnvironment = maxConcurrencyPerEnvironment;
     return b;
   }
 
@@ -129,6 +132,14 @@ public final class FunctionConfig {
     return environment;
   }
 
+  /**
+   * Returns how many invocations one execution environment may run at once: 1 (Lambda's classic model) unless the
+   * function declared itself thread-safe; see {@link Builder#maxConcurrencyPerEnvironment(int)}.
+   */
+  public int maxConcurrencyPerEnvironment() {
+    return maxConcurrencyPerEnvironment;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof FunctionConfig c
@@ -140,7 +151,8 @@ public final class FunctionConfig {
         && timeout.equals(c.timeout)
         && initTimeout.equals(c.initTimeout)
         && ephemeralStorageMb == c.ephemeralStorageMb
-        && environment.equals(c.environment);
+        && environment.equals(c.environment)
+        && maxConcurrencyPerEnvironment == c.maxConcurrencyPerEnvironment;
   }
 
   @Override
@@ -168,6 +180,7 @@ public final class FunctionConfig {
     private Duration initTimeout = DEFAULT_INIT_TIMEOUT;
     private int ephemeralStorageMb = DEFAULT_EPHEMERAL_STORAGE_MB;
     private final Map<String, String> environment = new LinkedHashMap<>();
+    private int maxConcurrencyPerEnvironment = 1;
 
     private Builder(String name) {
       this.name = name;
@@ -231,6 +244,21 @@ public final class FunctionConfig {
         throw invalid("ephemeralStorage must be 512..10240 MB, was %d", ephemeralStorageMb);
       }
       this.ephemeralStorageMb = ephemeralStorageMb;
+      return this;
+    }
+
+    /**
+     * Sets how many invocations one execution environment may run at once, 1 to 64 (Lambda Managed Instances'
+     * {@code AWS_LAMBDA_MAX_CONCURRENCY}). Above 1 only for functions whose handler, and everything it shares
+     * between invocations, is thread-safe; the runtime must support it too ({@code java21} does, JavaScript and
+     * Python do not, and {@code createFunction} refuses them). Every concurrency limit still counts invocations; the
+     * memory budget counts environments. Default: 1.
+     */
+    public Builder maxConcurrencyPerEnvironment(int invocations) {
+      if (invocations < 1 || invocations > 64) {
+        throw invalid("maxConcurrencyPerEnvironment must be 1..64, was %d", invocations);
+      }
+      this.maxConcurrencyPerEnvironment = invocations;
       return this;
     }
 

@@ -30,12 +30,15 @@ public final class Drivers {
 
   private Drivers() {}
 
-  /** Runs the driver named by {@code args[0]}: {@code footprint} or {@code deadline}. */
+  /** Runs the driver named by {@code args[0]}: {@code footprint}, {@code deadline} or {@code burst}. */
   public static void main(String[] args) throws Exception {
     String which = args.length == 0 || args[0].equals("drivers") ? "all" : args[0];
     boolean ok = true;
     if (which.equals("footprint") || which.equals("all")) {
       ok &= footprint(args.length > 1 ? Integer.parseInt(args[1]) : 5000);
+    }
+    if (which.equals("burst")) {
+      ok &= ConcurrencyDrivers.burst(args.length > 1 ? Integer.parseInt(args[1]) : 1000);
     }
     if (which.equals("deadline") || which.equals("all")) {
       ok &= deadline(args.length > 1 && !which.equals("all") ? Integer.parseInt(args[1]) : 40);
@@ -45,7 +48,8 @@ public final class Drivers {
 
   /** Memory per idle warm Java environment, beyond what a bare class loader defining the same class costs. */
   static boolean footprint(int n) throws Exception {
-    try (FaasEngine engine = FaasEngine.create()) {
+    // Thousands of idle 128 MB environments: a memory budget of declared sizes would stop this at a few.
+    try (FaasEngine engine = FaasEngine.builder().environmentMemoryBudgetMb(1L << 40).build()) {
       LocalEngine local = (LocalEngine) engine;
       engine.createFunction(
           FunctionConfig.builder("noop").runtime("java21").handler(NoopHandler.class.getName()).build(),

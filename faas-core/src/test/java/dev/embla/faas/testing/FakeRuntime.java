@@ -32,14 +32,40 @@ public final class FakeRuntime implements RuntimeProvider {
   public volatile CountDownLatch gate = new CountDownLatch(0);
   /** Counts down when a {@code block} handler has started. */
   public volatile CountDownLatch started = new CountDownLatch(0);
-  /** The most invocations ever seen in one environment at once; must stay at most 1. */
+  /** The most invocations ever seen in one environment at once; must stay at most 1 unless the function allows more. */
   public final AtomicInteger maxConcurrentPerEnvironment = new AtomicInteger();
   /** Versions prepared. */
   public final AtomicInteger prepared = new AtomicInteger();
+  /** Invocations running now, over all environments. */
+  public final AtomicInteger activeInvocations = new AtomicInteger();
+  /** The most invocations ever seen running at once, over all environments. */
+  public final AtomicInteger maxActiveInvocations = new AtomicInteger();
+
+  private final String name;
+  private final int maxConcurrencyPerEnvironment;
+
+  /** A runtime named {@code fake} whose environments take up to 64 invocations at once. */
+  public FakeRuntime() {
+    this("fake", 64);
+  }
+
+  /**
+   * A runtime named {@code name} whose environments take up to {@code maxConcurrencyPerEnvironment} invocations at
+   * once (1 behaves like a single-threaded JavaScript context).
+   */
+  public FakeRuntime(String name, int maxConcurrencyPerEnvironment) {
+    this.name = name;
+    this.maxConcurrencyPerEnvironment = maxConcurrencyPerEnvironment;
+  }
 
   @Override
   public Set<String> runtimes() {
-    return Set.of("fake");
+    return Set.of(name);
+  }
+
+  @Override
+  public int maxConcurrencyPerEnvironment() {
+    return maxConcurrencyPerEnvironment;
   }
 
   @Override
@@ -85,10 +111,12 @@ public final class FakeRuntime implements RuntimeProvider {
     public byte[] invoke(byte[] payload, Context ctx) {
       int now = active.incrementAndGet();
       maxConcurrentPerEnvironment.accumulateAndGet(now, Math::max);
+      maxActiveInvocations.accumulateAndGet(activeInvocations.incrementAndGet(), Math::max);
       invokes.incrementAndGet();
       try {
         return run(payload, ctx);
       } finally {
+        activeInvocations.decrementAndGet();
         active.decrementAndGet();
       }
     }

@@ -2,6 +2,7 @@ package dev.embla.faas.internal.engine;
 
 import dev.embla.faas.KeepAlivePolicy;
 import dev.embla.faas.Ticker;
+import dev.embla.faas.internal.concurrency.ConcurrencySettings;
 import dev.embla.faas.spi.runtime.RuntimeProvider;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -17,6 +18,7 @@ import java.util.Set;
  * @param keepAlivePolicy decides how long idle environments are kept and when one is pre-warmed
  * @param allocationBudgetFactor each phase's allocation budget as a multiple of the function's memory size; 0 for none
  * @param warmUpRuntimes the runtimes whose providers are warmed up when the engine is built
+ * @param concurrency the concurrency limit, unreserved floor and environment memory budget
  */
 public record EngineSettings(
     Ticker ticker,
@@ -31,4 +33,5 @@ public record EngineSettings(
     long maxLogBytesPerInvocation,
     KeepAlivePolicy keepAlivePolicy,
     double allocationBudgetFactor,
-    Set<String> warmUpRuntimes) {}
+    Set<String> warmUpRuntimes,
+    ConcurrencySettings concurrency) {}

@@ -11,13 +11,19 @@ import dev.embla.faas.FaasEngine;
 import dev.embla.faas.FunctionCode;
 import dev.embla.faas.FunctionConfig;
 import dev.embla.faas.FunctionInfo;
+import dev.embla.faas.FunctionMetrics;
 import dev.embla.faas.FunctionNotFoundException;
 import dev.embla.faas.InvalidConfigurationException;
 import dev.embla.faas.InvocationResult;
+import dev.embla.faas.ProvisionedConcurrencyConfig;
+import dev.embla.faas.internal.concurrency.ConcurrencyControl;
+import dev.embla.faas.internal.concurrency.MemoryBudget;
+import dev.embla.faas.internal.concurrency.Provisioning;
 import dev.embla.faas.internal.invoke.AllocationBudget;
 import dev.embla.faas.internal.invoke.Invoker;
 import dev.embla.faas.internal.keepalive.KeepAliveController;
 import dev.embla.faas.internal.pool.EnvironmentPool;
+import dev.embla.faas.internal.pool.PoolLimits;
 import dev.embla.faas.internal.pool.Watchdog;
 import dev.embla.faas.internal.registry.CodeStore;
 import dev.embla.faas.internal.registry.FunctionRegistry;
@@ -39,6 +45,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeSet;
@@ -74,6 +82,9 @@ public final class LocalEngine implements FaasEngine {
   private final Invoker invoker;
   private final EventRouter eventSources;
   private final Set<EnvironmentPool> retiredPools = ConcurrentHashMap.newKeySet();
+  private final ConcurrencyControl concurrency;
+  private final MemoryBudget memoryBudget;
+  private final Provisioning provisioning;
   private final AtomicInteger inFlight = new AtomicInteger();
   // ---- keep-alive (see internal.keepalive) ----
   private final KeepAliveController keepAlive;
@@ -106,8 +117,13 @@ public final class LocalEngine implements FaasEngine {
     // first discarded environment, typically a timeout's, would pay for it on the caller's clock.
     shutdownExecutor.execute(() -> { });
     this.registry = new FunctionRegistry(codeStore, this::newVersion, this::retire);
+    this.concurrency = new ConcurrencyControl(settings.concurrency());
+    FunctionRegistry functions = registry;
+    this.memoryBudget = new MemoryBudget(settings.concurrency().memoryBudgetMb(),
+        () -> functions.revisions().stream().map(FunctionVersion::pool).toList());
     this.invoker = new Invoker(registry, settings.ticker(), settings.maxPayloadBytes(),
         new AllocationBudget(settings.allocationBudgetFactor()));
+    this.provisioning = new Provisioning(registry, concurrency, invoker::initEnvironment, settings.clock());
     this.eventSources = new EventRouter(settings.clock(), this::invoke);
     this.keepAlive = new KeepAliveController(settings.keepAlivePolicy());
     this.maintenance = Executors.newSingleThreadScheduledExecutor(
@@ -185,7 +201,12 @@ public final class LocalEngine implements FaasEngine {
   @Override
   public void deleteFunction(String functionName) {
     checkOpen();
+    FunctionVersion deleted = registry.find(functionName);
     registry.delete(functionName);
+    if (deleted != null) { // its reserved and provisioned concurrency go with it, as in Lambda
+      provisioning.remove(functionName);
+      concurrency.remove(deleted.pool().concurrency());
+    }
   }
 
   // ---- versions and aliases ----
@@ -250,6 +271,14 @@ public final class LocalEngine implements FaasEngine {
       throw new InvalidConfigurationException("runtime must be one of " + new TreeSet<>(runtimes.keySet())
           + ", was '" + config.runtime() + "'");
     }
+    int supported = provider.maxConcurrencyPerEnvironment();
+    if (config.maxConcurrencyPerEnvironment() > supported) {
+      throw new InvalidConfigurationException(String.format(java.util.Locale.ROOT,
+          "maxConcurrencyPerEnvironment of function '%s' must be at most %d for runtime '%s' (%s), was %d",
+          config.name(), supported, config.runtime(),
+          supported == 1 ? "it runs one invocation per environment" : "its limit", 
+          config.maxConcurrencyPerEnvironment()));
+    }
     return provider;
   }
 
@@ -267,7 +296,9 @@ public final class LocalEngine implements FaasEngine {
     }
     EnvironmentPool pool = new EnvironmentPool(config.name(), prepared, settings.ticker(),
         workDirectory.resolve("tmp"), LoggerFactory.getLogger(FUNCTION_LOGGER_PREFIX + config.name()), watchdog,
-        shutdownExecutor, SHUTDOWN_BOUND, () -> codeStore.release(code), settings.maxLogBytesPerInvocation());
+        shutdownExecutor, SHUTDOWN_BOUND, () -> codeStore.release(code), settings.maxLogBytesPerInvocation(),
+        new PoolLimits(concurrency.function(config.name()), memoryBudget, config.memorySizeMb(),
+            config.maxConcurrencyPerEnvironment()));
     return new FunctionVersion(config, code, definition, pool, settings.clock().instant());
   }
 
@@ -294,6 +325,7 @@ public final class LocalEngine implements FaasEngine {
     if (pool.size() > 0) {
       retiredPools.add(pool);
     }
+    provisioning.revisionReplaced(version.config().name());
   }
 
   // ---- invoke ----
@@ -338,6 +370,74 @@ public final class LocalEngine implements FaasEngine {
     } finally {
       inFlight.decrementAndGet();
     }
+  }
+
+  // ---- Concurrency and scaling: reserved and provisioned concurrency, metrics ----
+
+  @Override
+  public void putFunctionConcurrency(String functionName, int reserved) {
+    checkOpen();
+    registry.get(functionName);
+    concurrency.putReserved(functionName, reserved);
+  }
+
+  @Override
+  public OptionalInt getFunctionConcurrency(String functionName) {
+    checkOpen();
+    registry.get(functionName);
+    return concurrency.reserved(functionName);
+  }
+
+  @Override
+  public void deleteFunctionConcurrency(String functionName) {
+    checkOpen();
+    registry.get(functionName);
+    concurrency.deleteReserved(functionName);
+  }
+
+  @Override
+  public ProvisionedConcurrencyConfig putProvisionedConcurrency(String functionName, String qualifier,
+      int environments) {
+    checkOpen();
+    return provisioning.put(functionName, qualifier, environments);
+  }
+
+  @Override
+  public Optional<ProvisionedConcurrencyConfig> getProvisionedConcurrency(String functionName, String qualifier) {
+    checkOpen();
+    return provisioning.get(functionName, qualifier);
+  }
+
+  @Override
+  public void deleteProvisionedConcurrency(String functionName, String qualifier) {
+    checkOpen();
+    provisioning.delete(functionName, qualifier);
+  }
+
+  @Override
+  public FunctionMetrics getFunctionMetrics(String functionName) {
+    checkOpen();
+    EnvironmentPool latest = registry.get(functionName).pool();
+    int running = 0;
+    int environments = 0;
+    int provisionedInUse = 0;
+    // $LATEST, every published version, and revisions retired by an update that still finish their invocations
+    List<EnvironmentPool> pools = new ArrayList<>(retiredPools);
+    registry.revisions().forEach(v -> pools.add(v.pool()));
+    for (EnvironmentPool pool : pools) {
+      if (pool.functionName().equals(functionName)) {
+        running += pool.busyCount();
+        environments += pool.environmentCount();
+        provisionedInUse += pool.provisionedInUse();
+      }
+    }
+    return new FunctionMetrics(functionName, running, environments, provisioning.allocated(functionName),
+        provisionedInUse, latest.concurrency().throttles(), latest.concurrency().coldStarts());
+  }
+
+  /** Returns the engine's environment memory budget; for tests and metrics. */
+  public MemoryBudget memoryBudget() {
+    return memoryBudget;
   }
 
   // ---- event sources ----
@@ -392,6 +492,7 @@ public final class LocalEngine implements FaasEngine {
     }
     int evicted = keepAlive.maintain(targets, settings.ticker().read(), prewarm);
     retiredPools.removeIf(p -> p.size() == 0);
+    provisioning.checkAll();
     return evicted;
   }
 
@@ -469,6 +570,7 @@ public final class LocalEngine implements FaasEngine {
       closed = true;
     }
     eventSources.close();
+    provisioning.close();
     long graceEnd = System.nanoTime() + settings.shutdownGracePeriod().toNanos();
     while ((inFlight.get() > 0 || busyEnvironments() > 0) && System.nanoTime() - graceEnd < 0) {
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));

@@ -5,6 +5,7 @@ import dev.embla.faas.InvalidRequestContentException;
 import dev.embla.faas.InvocationResult;
 import dev.embla.faas.RequestTooLargeException;
 import dev.embla.faas.Ticker;
+import dev.embla.faas.internal.concurrency.PermitPool;
 import dev.embla.faas.internal.pool.EnvironmentOutput;
 import dev.embla.faas.internal.pool.PooledEnvironment;
 import dev.embla.faas.internal.registry.FunctionRegistry;
@@ -74,6 +75,17 @@ public final class Invoker {
     if (!version.pool().runtimeChecksPayload()) {
       PayloadCheck.requireJson(payload);
     }
+    // The concurrency gate: one permit per invocation, lock-free (see PermitPool); throttles before any environment.
+    PermitPool permit = version.pool().concurrency().admit();
+    try {
+      return invokeAdmitted(route, version, functionRef, payload, forceCold);
+    } finally {
+      permit.release();
+    }
+  }
+
+  private InvocationResult invokeAdmitted(Route route, FunctionVersion version, String functionRef, byte[] payload,
+      boolean forceCold) {
     PooledEnvironment env = forceCold ? null : version.pool().acquire();
     long initNanos = -1;
     if (env == null) {
@@ -81,6 +93,9 @@ public final class Invoker {
       while ((env = version.pool().create()) == null) {
         route = registry.route(functionRef);
         version = route.pick();
+      }
+      if (!env.initialized()) { // not a lane of a shared environment whose Init another invocation ran
+        version.pool().concurrency().recordColdStart();
       }
       if (forceCold) {
         env.markDiscardAfterUse();
@@ -204,6 +219,11 @@ public final class Invoker {
         env.markBroken();
       }
       error = new FunctionError(kind, f.errorType(), f.errorMessage(), f.stackTraceLines());
+    } else if (failure != null && env.cancelledForAnotherLane()) {
+      env.markBroken();
+      error = new FunctionError(FunctionError.Kind.RUNTIME, "Runtime.EnvironmentCancelled",
+          "invocation stopped: the execution environment it shared with other invocations was cancelled (another"
+              + " invocation in it timed out, or the engine closed)", List.of());
     } else if (failure != null) {
       env.markBroken();
       LOG.warn("function {}: runtime failed during Invoke; environment {} discarded", version.config().name(),
@@ -269,6 +289,15 @@ public final class Invoker {
       created.forEach(env -> env.pool().release(env));
     }
     return ok;
+  }
+
+  /**
+   * Runs the Init phase of an environment the caller created (provisioned concurrency), under the init timeout.
+   *
+   * @return null on success, else the Init error
+   */
+  public FunctionError initEnvironment(FunctionVersion version, PooledEnvironment env) {
+    return init(version, env, ticker.read());
   }
 
   private static FunctionError timeoutError(java.time.Duration timeout) {

@@ -41,7 +41,9 @@ import tools.jackson.databind.json.JsonMapper;
  * meant for, since the thread is the caller's: a phase moves {@code state} IDLE to RUNNING on entry; cancel
  * interrupts only after moving RUNNING to INTERRUPTING, and sets INTERRUPTED when done; the phase's exit moves
  * RUNNING back to IDLE, or, if cancel got there first, waits out INTERRUPTING and then clears the interrupt flag. An
- * interrupt the caller had before the phase is hidden from the function and restored afterwards.
+ * interrupt the caller had before the phase is hidden from the function and restored afterwards. A function that
+ * allows several invocations per environment has phases running at once on several threads: each has its own copy
+ * of that protocol (see {@link #enterPhase}), and cancel interrupts them all, since they share one loader.
  *
  * <p><b>Memory.</b> An idle environment holds its loader, the handler instance and a few fields. Print streams are
  * created on first use and dropped after each phase; the function's own JSON mapper exists only if its types need one.
@@ -79,6 +81,8 @@ public final class JavaEnvironment implements ExecutionEnvironment {
   @SuppressWarnings("unused") // through STATE
   private volatile int state;
   private volatile Thread runner;
+  // Phases running beside the one that owns the fields above; created on the first overlap (see enterPhase).
+  private volatile java.util.Set<Phase> concurrent;
 
   private volatile SecurityException exitRefusal;
   private volatile boolean shutDown;
@@ -110,7 +114,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
     if (handler != null) {
       throw new IllegalStateException("init already ran in environment " + context.environmentId());
     }
-    enterPhase(l);
+    Phase phase = enterPhase(l);
     try {
       handler = function.spec().bind(l);
       if (l.isCancelled()) {
@@ -120,7 +124,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
       // failure() turns anything into the cancellation once cancelled, whoever threw it
       throw failure(FunctionFailure.Kind.INIT, e, l);
     } finally {
-      leavePhase();
+      leavePhase(phase);
     }
   }
 
@@ -138,7 +142,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
     if (h == null) {
       throw new IllegalStateException("init has not run in environment " + context.environmentId());
     }
-    enterPhase(l);
+    Phase phase = enterPhase(l);
     try {
       byte[] result = call(h, payload, invocation);
       if (l.isCancelled()) {
@@ -151,7 +155,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
       // Includes a FunctionFailure or CancellationException the function threw itself: those are its errors.
       throw failure(FunctionFailure.Kind.HANDLER, e, l);
     } finally {
-      leavePhase();
+      leavePhase(phase);
     }
   }
 
@@ -173,6 +177,12 @@ public final class JavaEnvironment implements ExecutionEnvironment {
         }
       } finally {
         STATE.setVolatile(this, INTERRUPTED);
+      }
+    }
+    java.util.Set<Phase> more = concurrent;
+    if (more != null) {
+      for (Phase p : more) {
+        p.interrupt();
       }
     }
   }
@@ -380,7 +390,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
       return;
     }
     ScheduledFuture<?> deadline = HookDeadline.SCHEDULER.schedule(this::cancel, bound.toNanos(), TimeUnit.NANOSECONDS);
-    enterPhase(l);
+    Phase phase = enterPhase(l);
     try {
       if (instance instanceof ShutdownHook hook) {
         try {
@@ -402,7 +412,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
       }
     } finally {
       deadline.cancel(false);
-      leavePhase();
+      leavePhase(phase);
     }
   }
 
@@ -445,43 +455,70 @@ public final class JavaEnvironment implements ExecutionEnvironment {
 
   /**
    * Starts Init, Invoke or Shutdown on the calling thread: the function's loader as context class loader, this
-   * environment as the thread's current one, the caller's interrupt hidden. Phases of one environment never overlap
-   * (the engine's contract), so what is saved for {@link #leavePhase()} lives in fields, set and read by the one
-   * thread running the phase.
+   * environment as the thread's current one, the caller's interrupt hidden.
+   *
+   * <p>One phase at a time is the common case (Lambda's model), and it costs no allocation: the phase that moves
+   * {@code state} from IDLE to RUNNING owns the fields where what must be restored is saved. A function that allows
+   * several invocations per environment can have more phases running at once, on other threads; each of those gets a
+   * {@link Phase} object in {@link #concurrent}, which {@link #cancel()} interrupts as it interrupts the first.
+   *
+   * @return null for the phase that owns the fields, else the concurrent phase's own record
    */
-  private void enterPhase(FunctionClassLoader l) {
-    boolean callerInterrupted = enter(l);
+  private Phase enterPhase(FunctionClassLoader l) {
+    if (l.isCancelled()) {
+      throw cancelled();
+    }
+    // Hidden from the function, restored by leavePhase.
+    boolean callerInterrupted = Thread.interrupted();
     Thread thread = Thread.currentThread();
-    savedInterrupt = callerInterrupted;
-    savedLoader = thread.getContextClassLoader();
-    savedCurrent = SandboxHooks.CURRENT.get();
+    ClassLoader callerLoader = thread.getContextClassLoader();
+    JavaEnvironment callerCurrent = SandboxHooks.CURRENT.get();
+    Phase phase = null;
+    if (STATE.compareAndSet(this, IDLE, RUNNING)) {
+      runner = thread;
+      savedInterrupt = callerInterrupted;
+      savedLoader = callerLoader;
+      savedCurrent = callerCurrent;
+    } else {
+      phase = new Phase(thread, callerInterrupted, callerLoader, callerCurrent);
+      java.util.Set<Phase> more = concurrent;
+      if (more == null) {
+        synchronized (this) {
+          if (concurrent == null) {
+            concurrent = java.util.concurrent.ConcurrentHashMap.newKeySet();
+          }
+          more = concurrent;
+        }
+      }
+      more.add(phase);
+    }
+    // A cancel that ran before this phase was visible to it interrupted nobody: interrupt here instead.
+    if (l.isCancelled()) {
+      thread.interrupt();
+    }
     thread.setContextClassLoader(l);
     SandboxHooks.CURRENT.set(this);
+    return phase;
   }
 
   /** Ends the phase {@link #enterPhase} started: flushes output and restores what it changed on the thread. */
-  private void leavePhase() {
+  private void leavePhase(Phase phase) {
     flushOutput();
     Thread thread = Thread.currentThread();
+    if (phase != null) {
+      concurrent.remove(phase);
+      SandboxHooks.CURRENT.set(phase.callerCurrent);
+      thread.setContextClassLoader(phase.callerLoader);
+      phase.leave(thread);
+      return;
+    }
+    boolean callerInterrupted = savedInterrupt;
     SandboxHooks.CURRENT.set(savedCurrent);
     thread.setContextClassLoader(savedLoader);
     savedCurrent = null;
     savedLoader = null;
-    leave(thread, savedInterrupt);
-  }
-
-  private boolean enter(FunctionClassLoader l) {
-    if (l.isCancelled()) {
-      throw cancelled();
-    }
-    // Hidden from the function, restored by leave.
-    boolean callerInterrupted = Thread.interrupted();
-    runner = Thread.currentThread();
-    STATE.setVolatile(this, RUNNING);
-    return callerInterrupted;
-  }
-
-  private void leave(Thread thread, boolean callerInterrupted) {
+    // Cleared before the state leaves RUNNING, so that a phase entering next never has its runner overwritten.
+    runner = null;
     if (!STATE.compareAndSet(this, RUNNING, IDLE)) {
       // cancel won the race: let it finish its interrupt before clearing the flag below
       while ((int) STATE.getVolatile(this) == INTERRUPTING) {
@@ -489,11 +526,63 @@ public final class JavaEnvironment implements ExecutionEnvironment {
       }
       STATE.setVolatile(this, IDLE);
     }
-    runner = null;
     // Clears the interrupt of a cancel, or one the function set on itself: the caller's thread leaves clean.
     Thread.interrupted();
     if (callerInterrupted) {
       thread.interrupt();
+    }
+  }
+
+  /**
+   * A phase running while another one owns the environment's fields (several invocations per environment), with the
+   * same interrupt protocol as the first: {@link #interrupt()} moves RUNNING to INTERRUPTING, interrupts, and sets
+   * INTERRUPTED; {@link #leave} waits out INTERRUPTING before it clears the flag.
+   */
+  private static final class Phase {
+    private static final VarHandle PHASE_STATE;
+
+    static {
+      try {
+        PHASE_STATE = MethodHandles.lookup().findVarHandle(Phase.class, "state", int.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    final Thread thread;
+    final boolean callerInterrupted;
+    final ClassLoader callerLoader;
+    final JavaEnvironment callerCurrent;
+    @SuppressWarnings("unused") // through PHASE_STATE
+    private volatile int state = RUNNING;
+
+    Phase(Thread thread, boolean callerInterrupted, ClassLoader callerLoader, JavaEnvironment callerCurrent) {
+      this.thread = thread;
+      this.callerInterrupted = callerInterrupted;
+      this.callerLoader = callerLoader;
+      this.callerCurrent = callerCurrent;
+    }
+
+    void interrupt() {
+      if (PHASE_STATE.compareAndSet(this, RUNNING, INTERRUPTING)) {
+        try {
+          thread.interrupt();
+        } finally {
+          PHASE_STATE.setVolatile(this, INTERRUPTED);
+        }
+      }
+    }
+
+    void leave(Thread self) {
+      if (!PHASE_STATE.compareAndSet(this, RUNNING, IDLE)) {
+        while ((int) PHASE_STATE.getVolatile(this) == INTERRUPTING) {
+          Thread.onSpinWait();
+        }
+      }
+      Thread.interrupted();
+      if (callerInterrupted) {
+        self.interrupt();
+      }
     }
   }
 

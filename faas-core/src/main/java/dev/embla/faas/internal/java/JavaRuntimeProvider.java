@@ -53,6 +53,15 @@ public final class JavaRuntimeProvider implements RuntimeProvider {
    * @throws FunctionFailure of kind INIT naming the class or method if the handler is unusable
    * @throws IllegalArgumentException if the runtime is not one of {@link #runtimes()}
    */
+  /**
+   * Returns 64: a Java environment runs concurrent invocations on their callers' threads, for functions whose
+   * authors declare them thread-safe (Lambda Managed Instances' {@code AWS_LAMBDA_MAX_CONCURRENCY}).
+   */
+  @Override
+  public int maxConcurrencyPerEnvironment() {
+    return 64;
+  }
+
   @Override
   public PreparedFunction prepare(FunctionDefinition definition) {
     Objects.requireNonNull(definition, "definition");

@@ -25,9 +25,21 @@ public final class EnvironmentOutput implements FunctionOutput {
   // Plain fields, racy when threads the function started write too: the cap is a flood guard, not an exact count.
   private long written;
   private boolean truncated;
+  // Several invocations write at once into a shared environment (maxConcurrencyPerEnvironment > 1): a line is then
+  // tagged only by the writing thread's own MDC, which the invoking thread carries; the cap counts per environment.
+  private final boolean shared;
 
   /** Creates an output logging to {@code log}. */
   public EnvironmentOutput(Logger log, String functionName, long maxBytesPerInvocation) {
+    this(log, functionName, maxBytesPerInvocation, false);
+  }
+
+  /**
+   * Creates an output logging to {@code log}; {@code shared} for an environment that runs several invocations at
+   * once, whose lines are tagged by the writing thread's request id only.
+   */
+  public EnvironmentOutput(Logger log, String functionName, long maxBytesPerInvocation, boolean shared) {
+    this.shared = shared;
     this.log = log;
     this.functionName = functionName;
     this.maxBytesPerInvocation = maxBytesPerInvocation;
@@ -35,6 +47,13 @@ public final class EnvironmentOutput implements FunctionOutput {
 
   /** Sets the request id of the invocation now running, or null. */
   public void requestId(String id) {
+    if (shared) {
+      if (id != null) {
+        written = 0; // racy with the other invocations: a flood guard, not an exact count
+        truncated = false;
+      }
+      return;
+    }
     this.requestId = id;
     if (id != null) {
       written = 0;

@@ -68,6 +68,9 @@ public final class EnvironmentPool {
   /** References per stripe, so that stripes sit on different cache lines. */
   private static final int PAD = 16;
   private final String arnPrefix;
+  private final PoolLimits limits;
+  /** Shared environments whose Init is running, which invocations may join (see EnvironmentLanes#unclaimed). */
+  private final Set<EnvironmentLanes> initializing = ConcurrentHashMap.newKeySet();
   private volatile boolean retired;
 
   /**
@@ -87,6 +90,20 @@ public final class EnvironmentPool {
   public EnvironmentPool(String functionName, PreparedFunction prepared, Ticker ticker, Path tmpRoot,
       Logger functionLog, Watchdog watchdog, Executor shutdownExecutor, Duration shutdownBound,
       Runnable onDrained, long maxLogBytesPerInvocation) {
+    this(functionName, prepared, ticker, tmpRoot, functionLog, watchdog, shutdownExecutor, shutdownBound, onDrained,
+        maxLogBytesPerInvocation, PoolLimits.unlimited(functionName));
+  }
+
+  /**
+   * Creates a pool under the engine's concurrency gate.
+   *
+   * @param limits the function's gate, the memory budget and the environment width
+   * @see #EnvironmentPool(String, PreparedFunction, Ticker, Path, Logger, Watchdog, Executor, Duration, Runnable, long)
+   */
+  public EnvironmentPool(String functionName, PreparedFunction prepared, Ticker ticker, Path tmpRoot,
+      Logger functionLog, Watchdog watchdog, Executor shutdownExecutor, Duration shutdownBound,
+      Runnable onDrained, long maxLogBytesPerInvocation, PoolLimits limits) {
+    this.limits = limits;
     this.maxLogBytesPerInvocation = maxLogBytesPerInvocation;
     this.onDrained = onDrained;
     this.runtimeChecksPayload = prepared.checksPayloadSyntax();
@@ -104,6 +121,19 @@ public final class EnvironmentPool {
   /** Returns the most recently used idle environment, now owned by the caller, or null if none is idle. */
   public PooledEnvironment acquire() {
     arrivals.increment();
+    PooledEnvironment env = takeIdle();
+    // A lane of a shared environment that another lane broke is never handed out.
+    while (env != null && env.lanes != null && env.lanes.broken) {
+      destroy(env);
+      env = takeIdle();
+    }
+    if (env != null) {
+      busy.increment();
+    }
+    return env;
+  }
+
+  private PooledEnvironment takeIdle() {
     int own = stripe();
     PooledEnvironment env = hot.get(own);
     if (env == null || !hot.compareAndSet(own, env, null)) {
@@ -115,7 +145,6 @@ public final class EnvironmentPool {
         }
       }
     }
-    busy.increment();
     return env;
   }
 
@@ -143,18 +172,66 @@ public final class EnvironmentPool {
     if (retired) {
       return null;
     }
+    int width = limits.maxConcurrencyPerEnvironment();
+    EnvironmentLanes lanes = null;
+    if (width > 1) {
+      // Join a shared environment in Init if one has a lane to spare; else become one that others can join. Decided
+      // under one lock (cold path only), so that a burst fills environments instead of making one per arrival.
+      EnvironmentLanes joined = null;
+      synchronized (initializing) {
+        for (EnvironmentLanes l : initializing) {
+          if (l.claim()) {
+            joined = l;
+            break;
+          }
+        }
+        if (joined == null) {
+          lanes = new EnvironmentLanes(width);
+          initializing.add(lanes);
+        }
+      }
+      if (joined != null) {
+        PooledEnvironment lane = awaitLane(joined);
+        if (lane != null) {
+          busy.increment();
+          return lane;
+        }
+        return create(); // its Init failed, or others took its lanes: look again
+      }
+    }
+    try {
+      limits.memory().reserve(this, limits.memoryMb()); // may throttle; gives back in destroy or below
+    } catch (RuntimeException e) {
+      if (lanes != null) {
+        closeInit(lanes);
+      }
+      throw e;
+    }
     String id = Long.toString(IDS.incrementAndGet(), 36);
-    EnvironmentOutput output = new EnvironmentOutput(functionLog, functionName, maxLogBytesPerInvocation);
+    EnvironmentOutput output = new EnvironmentOutput(functionLog, functionName, maxLogBytesPerInvocation, width > 1);
     LazyContext context = new LazyContext(id, tmpRoot, output);
-    ExecutionEnvironment delegate = prepared.newEnvironment(context);
-    PooledEnvironment env = new PooledEnvironment(id, delegate, output, this, ticker.read());
+    ExecutionEnvironment delegate;
+    try {
+      delegate = prepared.newEnvironment(context);
+    } catch (RuntimeException | Error e) {
+      limits.memory().release(limits.memoryMb());
+      if (lanes != null) {
+        closeInit(lanes);
+      }
+      throw e;
+    }
+    PooledEnvironment env = new PooledEnvironment(id, delegate, output, this, ticker.read(), lanes);
     env.context = context;
     busy.increment();
     all.add(env);
     if (retired) {
       // Retired while we were creating: the revision may be draining; never hand out an environment of it.
+      if (env.lanes != null) {
+        closeInit(env.lanes);
+      }
       all.remove(env);
       busy.decrement();
+      limits.memory().release(limits.memoryMb());
       drainIfDone();
       return null;
     }
@@ -168,7 +245,12 @@ public final class EnvironmentPool {
    */
   public void release(PooledEnvironment env) {
     busy.decrement();
-    if (env.broken || !env.initialized || retired || !env.delegate().isReusable()) {
+    if (env.broken || !env.initialized || retired || !env.delegate().isReusable() || env.discardOnRelease
+        || (env.lanes != null && env.lanes.broken)) {
+      if (env.lanes != null && (env.broken || !env.initialized || !env.delegate().isReusable())) {
+        env.lanes.broken = true; // the lanes share one runtime environment: none of them is used again
+        closeInit(env.lanes); // Init failed: invocations waiting to join go and find their own
+      }
       destroy(env);
       return;
     }
@@ -202,7 +284,7 @@ public final class EnvironmentPool {
     List<PooledEnvironment> expired = new ArrayList<>();
     while (it.hasNext()) {
       PooledEnvironment env = it.next();
-      if (now - env.lastUsedNanos >= keepAliveNanos) {
+      if (evictable(env, now, keepAliveNanos)) {
         expired.add(env);
       }
     }
@@ -214,12 +296,21 @@ public final class EnvironmentPool {
     }
     for (int i = 0; i < STRIPES * PAD; i += PAD) {
       PooledEnvironment env = hot.get(i);
-      if (env != null && now - env.lastUsedNanos >= keepAliveNanos && hot.compareAndSet(i, env, null)) {
+      if (env != null && evictable(env, now, keepAliveNanos) && hot.compareAndSet(i, env, null)) {
         destroy(env);
         evicted++;
       }
     }
     return evicted;
+  }
+
+  /**
+   * Whether keep-alive shuts an idle environment down: past the keep-alive unless provisioned concurrency keeps it,
+   * and at once if it was provisioned and is no longer wanted, or belongs to a broken shared environment.
+   */
+  private static boolean evictable(PooledEnvironment env, long now, long keepAliveNanos) {
+    return env.discardOnRelease || (env.lanes != null && env.lanes.broken)
+        || (!env.provisioned && now - env.lastUsedNanos >= keepAliveNanos);
   }
 
   /** Stops handing out environments: idle ones shut down now, busy ones when released. */
@@ -321,6 +412,11 @@ public final class EnvironmentPool {
   void destroy(PooledEnvironment env) {
     env.broken = true;
     watchdog.unregister(env);
+    if (env.lanes != null && env.lanes.live.decrementAndGet() > 0) {
+      all.remove(env); // other lanes still run in the shared environment; the last one shuts it down
+      return;
+    }
+    limits.memory().release(limits.memoryMb());
     Runnable shutdown = () -> {
       try {
         env.delegate().shutdown(shutdownBound);
@@ -340,6 +436,209 @@ public final class EnvironmentPool {
       shutdownExecutor.execute(shutdown);
     } catch (java.util.concurrent.RejectedExecutionException e) {
       shutdown.run(); // the engine is closing: shut down here rather than leave the environment behind
+    }
+  }
+
+  // ---- Concurrency and scaling: lanes, memory-budget eviction, provisioned environments ----
+
+  /** Returns the function's side of the concurrency gate. */
+  public dev.embla.faas.internal.concurrency.FunctionConcurrency concurrency() {
+    return limits.concurrency();
+  }
+
+  /** Returns how many invocations one environment of this revision may run at once. */
+  public int maxConcurrencyPerEnvironment() {
+    return limits.maxConcurrencyPerEnvironment();
+  }
+
+  /**
+   * Waits for the Init of a shared environment this invocation joined, then takes an idle lane (of it, or of another
+   * environment); null if its Init failed and nothing is idle.
+   */
+  private PooledEnvironment awaitLane(EnvironmentLanes lanes) {
+    // Bounded by the Init timeout, which the watchdog enforces on the invocation running Init.
+    boolean interrupted = false;
+    while (true) {
+      try {
+        lanes.opened.await();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    PooledEnvironment env = takeIdle();
+    while (env != null && env.lanes != null && env.lanes.broken) {
+      destroy(env);
+      env = takeIdle();
+    }
+    return env;
+  }
+
+  /** Ends the joinable phase of a shared environment: no more claims, and waiters wake. */
+  private void closeInit(EnvironmentLanes lanes) {
+    if (initializing.remove(lanes)) {
+      lanes.unclaimed.set(0);
+      lanes.opened.countDown();
+    }
+  }
+
+  /** Opens the other lanes of a shared environment whose Init just succeeded, as idle environments. */
+  void openLanes(PooledEnvironment head) {
+    EnvironmentLanes lanes = head.lanes;
+    try {
+      openLanes(head, lanes);
+    } finally {
+      closeInit(lanes);
+    }
+  }
+
+  private void openLanes(PooledEnvironment head, EnvironmentLanes lanes) {
+    long now = ticker.read();
+    for (int i = 1; i < lanes.width; i++) {
+      PooledEnvironment lane = new PooledEnvironment(head.id() + "." + i, head.delegate(), head.output(), this, now,
+          lanes);
+      lane.context = head.context;
+      lane.initialized = true;
+      lane.provisioned = head.provisioned;
+      lanes.live.incrementAndGet();
+      all.add(lane);
+      watchdog.register(lane);
+      idle.offerFirst(lane);
+      if (retired && idle.remove(lane)) {
+        destroy(lane);
+      }
+    }
+  }
+
+  /** Takes a given environment out of the idle set; returns false if it is not idle (an invocation owns it). */
+  private boolean takeIdle(PooledEnvironment env) {
+    if (idle.remove(env)) {
+      return true;
+    }
+    for (int i = 0; i < STRIPES * PAD; i += PAD) {
+      if (hot.get(i) == env && hot.compareAndSet(i, env, null)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Returns the least recently used idle environment that the memory budget may shut down (never a provisioned one),
+   * or null.
+   */
+  public PooledEnvironment evictionCandidate() {
+    PooledEnvironment oldest = null;
+    Iterator<PooledEnvironment> it = idle.descendingIterator();
+    while (it.hasNext()) {
+      PooledEnvironment env = it.next();
+      if (!env.provisioned) {
+        oldest = env;
+        break;
+      }
+    }
+    for (int i = 0; i < STRIPES * PAD; i += PAD) {
+      PooledEnvironment env = hot.get(i);
+      if (env != null && !env.provisioned && (oldest == null || env.lastUsedNanos - oldest.lastUsedNanos < 0)) {
+        oldest = env;
+      }
+    }
+    return oldest;
+  }
+
+  /**
+   * Shuts an idle environment down to free its memory, with the other idle lanes of its shared environment; returns
+   * false if an invocation took it first.
+   */
+  public boolean evict(PooledEnvironment env) {
+    if (!takeIdle(env)) {
+      return false;
+    }
+    if (env.lanes != null) {
+      env.lanes.broken = true; // the environment goes: its busy lanes finish, its idle ones go now
+      for (PooledEnvironment other : all) {
+        if (other != env && other.lanes == env.lanes && takeIdle(other)) {
+          destroy(other);
+        }
+      }
+    }
+    destroy(env);
+    return true;
+  }
+
+  /** Creates an environment for provisioned concurrency, owned by the caller, who runs its Init and releases it. */
+  public PooledEnvironment createProvisioned() {
+    PooledEnvironment env = create();
+    if (env != null) {
+      env.provisioned = true;
+    }
+    return env;
+  }
+
+  /** Returns how many environments provisioned concurrency keeps now (initialised or being initialised). */
+  public int provisionedCount() {
+    java.util.Set<Object> environments = new java.util.HashSet<>();
+    for (PooledEnvironment env : all) {
+      if (env.provisioned && !env.discardOnRelease && !env.broken) {
+        environments.add(env.lanes == null ? env : env.lanes);
+      }
+    }
+    return environments.size();
+  }
+
+  /** Returns how many invocations run now in provisioned environments. */
+  public int provisionedInUse() {
+    int n = 0;
+    for (PooledEnvironment env : all) {
+      if (env.provisioned && env.initialized && env.running()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Returns how many environments are alive (a shared environment counts once, whatever its lanes). */
+  public int environmentCount() {
+    if (limits.maxConcurrencyPerEnvironment() == 1) {
+      return all.size();
+    }
+    java.util.Set<Object> environments = new java.util.HashSet<>();
+    for (PooledEnvironment env : all) {
+      environments.add(env.lanes == null ? env : env.lanes);
+    }
+    return environments.size();
+  }
+
+  /**
+   * Retires {@code count} provisioned environments: idle ones shut down now, busy ones when their invocation ends.
+   * Idle ones go first, so that scaling down never waits for, or interrupts, an invocation.
+   */
+  public void deprovision(int count) {
+    java.util.Map<Object, List<PooledEnvironment>> byEnvironment = new java.util.LinkedHashMap<>();
+    for (PooledEnvironment env : all) {
+      if (env.provisioned && !env.discardOnRelease && !env.broken) {
+        byEnvironment.computeIfAbsent(env.lanes == null ? env : env.lanes, k -> new ArrayList<>()).add(env);
+      }
+    }
+    List<List<PooledEnvironment>> order = new ArrayList<>(byEnvironment.values());
+    order.sort(java.util.Comparator.comparingInt(l -> l.stream().anyMatch(PooledEnvironment::running) ? 1 : 0));
+    for (int i = 0; i < Math.min(count, order.size()); i++) {
+      for (PooledEnvironment env : order.get(i)) {
+        env.discardOnRelease = true; // a release from now on shuts it down
+        if (takeIdle(env)) {
+          destroy(env); // idle: now
+        }
+      }
+    }
+  }
+
+  /** Makes every provisioned environment an ordinary one, subject to keep-alive again. */
+  public void unprovisionAll() {
+    for (PooledEnvironment env : all) {
+      env.provisioned = false;
     }
   }
 

@@ -70,8 +70,22 @@ public final class PooledEnvironment {
   long invocations;
   long maxAllocatedBytes;
 
+  // ---- Concurrency and scaling (see EnvironmentLanes, internal.concurrency) ----
+  /** The lanes of a shared environment; null when the environment runs one invocation at a time. */
+  final EnvironmentLanes lanes;
+  /** Kept warm by provisioned concurrency: exempt from keep-alive and memory-budget eviction. */
+  volatile boolean provisioned;
+  /** Set from another thread (provisioned concurrency scaled down): shut down at release instead of pooling. */
+  volatile boolean discardOnRelease;
+
   PooledEnvironment(String id, ExecutionEnvironment delegate, EnvironmentOutput output, EnvironmentPool pool,
       long nowNanos) {
+    this(id, delegate, output, pool, nowNanos, null);
+  }
+
+  PooledEnvironment(String id, ExecutionEnvironment delegate, EnvironmentOutput output, EnvironmentPool pool,
+      long nowNanos, EnvironmentLanes lanes) {
+    this.lanes = lanes;
     this.id = id;
     this.delegate = delegate;
     this.output = output;
@@ -105,9 +119,30 @@ public final class PooledEnvironment {
     return initialized;
   }
 
-  /** Records that Init completed. */
+  /** Records that Init completed; a shared environment then opens its other lanes. */
   public void markInitialized() {
     initialized = true;
+    if (lanes != null) {
+      pool.openLanes(this);
+    }
+  }
+
+  /** Returns when the environment was last released (ticker nanos); racy when read by another thread. */
+  public long lastUsedNanos() {
+    return lastUsedNanos;
+  }
+
+  /** Returns whether provisioned concurrency keeps this environment warm. */
+  public boolean provisioned() {
+    return provisioned;
+  }
+
+  /**
+   * Returns whether this invocation's shared environment was cancelled because of another invocation in it (its
+   * timeout, or the engine's close), rather than because of this one.
+   */
+  public boolean cancelledForAnotherLane() {
+    return lanes != null && lanes.cancelled && (state & PHASE) != EXPIRED && (state & PHASE) != CLOSED;
   }
 
   /** Marks the environment as unusable: it is shut down instead of going back to the idle set. */
@@ -209,13 +244,22 @@ public final class PooledEnvironment {
     if ((s & PHASE) != RUNNING || now - deadlineNanos < 0) {
       return false;
     }
-    return STATE.compareAndSet(this, s, (s & ~PHASE) | EXPIRED);
+    return STATE.compareAndSet(this, s, (s & ~PHASE) | EXPIRED) && lanesCancelled();
   }
 
   /** Stops the running phase now, whatever its deadline (engine close); returns whether a phase was running. */
   boolean expireNow() {
     long s = state;
-    return (s & PHASE) == RUNNING && STATE.compareAndSet(this, s, (s & ~PHASE) | CLOSED);
+    return (s & PHASE) == RUNNING && STATE.compareAndSet(this, s, (s & ~PHASE) | CLOSED) && lanesCancelled();
+  }
+
+  /** Cancelling one lane cancels the environment every lane shares; returns true for use in a condition. */
+  private boolean lanesCancelled() {
+    if (lanes != null) {
+      lanes.broken = true;
+      lanes.cancelled = true;
+    }
+    return true;
   }
 
   /** Returns whether a state word (see {@link #stateWord}) is that of a running phase. */

@@ -37,6 +37,19 @@ public interface RuntimeProvider {
    */
   default void warmUp() {}
 
+  /**
+   * Returns how many invocations one execution environment of this runtime can run at once, for functions that ask
+   * for more than one ({@code maxConcurrencyPerEnvironment}); the engine refuses a function that asks for more. A
+   * runtime that returns more than 1 must accept concurrent {@link ExecutionEnvironment#invoke} calls on one
+   * environment from different threads. The default, 1, suits runtimes whose guest is single-threaded (a GraalVM
+   * JavaScript or Python context).
+   *
+   * @since 0.1
+   */
+  default int maxConcurrencyPerEnvironment() {
+    return 1;
+  }
+
   /** Releases what the provider holds across all versions; called once when the engine closes. */
   default void close() {}
 }

@@ -1,0 +1,139 @@
+package dev.embla.faas.internal.concurrency;
+
+import dev.embla.faas.InvalidConfigurationException;
+import dev.embla.faas.TooManyRequestsException;
+import java.util.Locale;
+import java.util.OptionalInt;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The engine-wide concurrency limit, split between reservations and the unreserved pool. Invocations touch only
+ * {@link FunctionConcurrency#admit()} and {@link PermitPool}, never a lock; changes of reserved or provisioned
+ * concurrency are rare administrative calls and are serialised here.
+ *
+ * <p>The arithmetic is Lambda's: every function's reserved concurrency, and the provisioned concurrency of functions
+ * without a reservation, is set aside from the limit; the rest is the unreserved pool, shared by all other
+ * invocations, and it may not be made smaller than the floor.
+ */
+public final class ConcurrencyControl {
+
+  private final ConcurrencySettings settings;
+  private final PermitPool unreserved;
+  private final ConcurrentHashMap<String, FunctionConcurrency> functions = new ConcurrentHashMap<>();
+  private int setAside; // guarded by this
+
+  /** Creates the gate for an engine. */
+  public ConcurrencyControl(ConcurrencySettings settings) {
+    this.settings = settings;
+    this.unreserved = new PermitPool(settings.limit());
+  }
+
+  /** Returns the settings. */
+  public ConcurrencySettings settings() {
+    return settings;
+  }
+
+  /** Returns the gate of a function, creating it on the function's first revision. */
+  public FunctionConcurrency function(String name) {
+    return functions.computeIfAbsent(name, n -> new FunctionConcurrency(n, this));
+  }
+
+  /** Forgets a deleted function, giving back what it had set aside. */
+  public synchronized void remove(FunctionConcurrency f) {
+    if (functions.remove(f.functionName(), f)) {
+      setAside -= f.setAside();
+      unreserved.resize(settings.limit() - setAside);
+    }
+  }
+
+  /**
+   * Sets a function's reserved concurrency.
+   *
+   * @throws InvalidConfigurationException if it is negative, below the provisioned figure, or leaves less than the
+   *     floor unreserved
+   */
+  public synchronized void putReserved(String name, int reserved) {
+    if (reserved < 0) {
+      throw invalid("reservedConcurrentExecutions must be 0 or more, was %d", reserved);
+    }
+    FunctionConcurrency f = function(name);
+    if (reserved < f.provisioned) {
+      throw invalid("reservedConcurrentExecutions of function '%s' must be at least its provisioned concurrency %d,"
+          + " was %d", name, f.provisioned, reserved);
+    }
+    change(f, reserved, f.provisioned, "reserved concurrency");
+  }
+
+  /** Removes a function's reserved concurrency (its provisioned concurrency, if any, is then set aside instead). */
+  public synchronized void deleteReserved(String name) {
+    FunctionConcurrency f = function(name);
+    if (f.reserved >= 0) {
+      change(f, -1, f.provisioned, "provisioned concurrency");
+    }
+  }
+
+  /** Returns a function's reserved concurrency, or empty. */
+  public synchronized OptionalInt reserved(String name) {
+    FunctionConcurrency f = functions.get(name);
+    return f == null || f.reserved < 0 ? OptionalInt.empty() : OptionalInt.of(f.reserved);
+  }
+
+  /**
+   * Sets a function's provisioned concurrency (0 to remove it).
+   *
+   * @throws InvalidConfigurationException if it is above the function's reservation or leaves less than the floor
+   *     unreserved
+   */
+  public synchronized void putProvisioned(String name, int provisioned) {
+    FunctionConcurrency f = function(name);
+    if (f.reserved >= 0 && provisioned > f.reserved) {
+      throw invalid("provisioned concurrency of function '%s' must be at most its reserved concurrency %d, was %d",
+          name, f.reserved, provisioned);
+    }
+    change(f, f.reserved, provisioned, "provisioned concurrency");
+  }
+
+  private void change(FunctionConcurrency f, int reserved, int provisioned, String what) {
+    int wanted = reserved >= 0 ? reserved : provisioned;
+    int others = setAside - f.setAside();
+    int max = settings.limit() - settings.unreservedFloor() - others;
+    if (wanted > f.setAside() && wanted > max) {
+      throw invalid("%s %d for function '%s' would leave %d of the engine's concurrency limit %d unreserved, below"
+          + " its floor of %d (other functions set aside %d); at most %d can be set aside for it", what, wanted,
+          f.functionName(), settings.limit() - others - wanted, settings.limit(), settings.unreservedFloor(), others,
+          Math.max(0, max));
+    }
+    setAside = others + wanted;
+    f.apply(reserved, provisioned);
+    unreserved.resize(settings.limit() - setAside);
+  }
+
+  /** Returns the pool shared by invocations of functions without a reservation. */
+  PermitPool unreserved() {
+    return unreserved;
+  }
+
+  /** Returns the unreserved concurrency: the limit minus everything set aside. */
+  public synchronized int unreservedConcurrency() {
+    return settings.limit() - setAside;
+  }
+
+  TooManyRequestsException reservedThrottle(String function, int reserved) {
+    return new TooManyRequestsException(TooManyRequestsException.Reason.RESERVED_FUNCTION_CONCURRENT_INVOCATION_LIMIT_EXCEEDED,
+        String.format(Locale.ROOT, "Rate exceeded: function '%s' is running its reserved concurrency of %d"
+            + " invocations (ReservedFunctionConcurrentInvocationLimitExceeded)", function, reserved));
+  }
+
+  TooManyRequestsException unreservedThrottle(String function) {
+    int capacity = unreserved.capacity();
+    return new TooManyRequestsException(TooManyRequestsException.Reason.CONCURRENT_INVOCATION_LIMIT_EXCEEDED,
+        String.format(Locale.ROOT, "Rate exceeded: function '%s' found the engine's unreserved concurrency of %d in use"
+            + " (concurrency limit %d, %d set aside for reserved and provisioned concurrency)"
+            + " (ConcurrentInvocationLimitExceeded)", function, capacity, settings.limit(),
+            settings.limit() - capacity));
+  }
+
+  private static InvalidConfigurationException invalid(String format, Object... args) {
+    return new InvalidConfigurationException(String.format(Locale.ROOT, format, args));
+  }
+}
