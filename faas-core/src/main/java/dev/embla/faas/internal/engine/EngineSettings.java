@@ -1,6 +1,7 @@
 package dev.embla.faas.internal.engine;
 
 import dev.embla.faas.Ticker;
+import dev.embla.faas.internal.async.AsyncSettings;
 import dev.embla.faas.spi.runtime.RuntimeProvider;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -11,6 +12,7 @@ import java.util.List;
  * The engine's immutable settings, as validated by {@link dev.embla.faas.FaasEngine.Builder}.
  *
  * @param workDirectory null for a temporary directory owned (and deleted) by the engine
+ * @param async the asynchronous queue's settings
  */
 public record EngineSettings(
     Ticker ticker,
@@ -22,4 +24,5 @@ public record EngineSettings(
     long maxUnzippedCodeBytes,
     Path workDirectory,
     List<RuntimeProvider> runtimes,
-    long maxLogBytesPerInvocation) {}
+    long maxLogBytesPerInvocation,
+    AsyncSettings async) {}

@@ -61,6 +61,18 @@ public final class Invoker {
    * discarded afterwards, for cold-start measurements.
    */
   public InvocationResult invoke(String functionRef, byte[] payload, boolean forceCold) {
+    return invoke(functionRef, payload, forceCold, null);
+  }
+
+  /**
+   * Invokes like {@link #invoke(String, byte[])} under a request id chosen by the caller: an asynchronous event keeps
+   * the id it was accepted with on every attempt, as in Lambda.
+   */
+  public InvocationResult invoke(String functionRef, byte[] payload, String requestId) {
+    return invoke(functionRef, payload, false, requestId);
+  }
+
+  private InvocationResult invoke(String functionRef, byte[] payload, boolean forceCold, String givenRequestId) {
     if (payload.length > maxPayloadBytes) {
       throw new RequestTooLargeException(String.format(Locale.ROOT,
           "payload of function '%s' is %d bytes, over the limit of %d bytes", functionRef, payload.length,
@@ -81,7 +93,7 @@ public final class Invoker {
         env.markDiscardAfterUse();
       }
     }
-    String requestId = RequestIds.next();
+    String requestId = givenRequestId != null ? givenRequestId : RequestIds.next();
     Logger log = version.pool().functionLog();
     boolean info = log.isInfoEnabled();
     boolean completed = false;
@@ -264,7 +276,12 @@ public final class Invoker {
         "invocation stopped: the engine closed and its shutdown grace period ran out", List.of());
   }
 
-  private FunctionVersion resolve(String functionRef) {
+  /**
+   * Returns the revision a function reference names now.
+   *
+   * @throws FunctionNotFoundException if the function or qualifier does not exist
+   */
+  public FunctionVersion resolve(String functionRef) {
     int colon = functionRef.indexOf(':');
     if (colon < 0) {
       return registry.get(functionRef);
