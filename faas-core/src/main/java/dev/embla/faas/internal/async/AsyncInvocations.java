@@ -9,6 +9,7 @@ import dev.embla.faas.FaasException;
 import dev.embla.faas.FunctionError;
 import dev.embla.faas.FunctionNotFoundException;
 import dev.embla.faas.InvocationResult;
+import dev.embla.faas.RequestTooLargeException;
 import dev.embla.faas.internal.async.DestinationRecords.Condition;
 import dev.embla.faas.internal.invoke.RequestIds;
 import java.nio.charset.StandardCharsets;
@@ -452,6 +453,11 @@ public final class AsyncInvocations {
       switch (d.type()) {
         case FUNCTION -> {
           target.functionArn(d.name()); // a destination that names no function is reported now, not in 6 hours
+          if (body.length > settings.maxPayloadBytes()) {
+            throw new RequestTooLargeException(String.format(Locale.ROOT,
+                "record is %d bytes, over the asynchronous limit of %d bytes", body.length,
+                settings.maxPayloadBytes()));
+          }
           accept(d.name(), body, chain, afterRecursionStop);
         }
         case QUEUE -> d.queue().send(new String(body, StandardCharsets.UTF_8));
@@ -543,6 +549,16 @@ public final class AsyncInvocations {
       }
     }
     return report;
+  }
+
+  /** Returns the due times of the events waiting for a retry or for their function, in order; for tests. */
+  List<Long> delayedDueTimes() {
+    delayedLock.lock();
+    try {
+      return delayed.stream().map(QueuedEvent::nextAttemptAtMillis).sorted().toList();
+    } finally {
+      delayedLock.unlock();
+    }
   }
 
   /** Returns the store's directory. */
