@@ -58,6 +58,10 @@ public final class AsyncInvocations {
   private static final Logger LOG = LoggerFactory.getLogger(AsyncInvocations.class);
   static final Duration DELAYED_POLL = Duration.ofMillis(5);
   private static final long IDLE_POLL_MILLIS = 50;
+  /** The most finished events a dispatcher deletes in one write. */
+  static final int MAX_BATCH = 64;
+  /** The longest a busy dispatcher holds finished events before it deletes them. */
+  private static final long MAX_DELETE_DELAY = TimeUnit.MILLISECONDS.toNanos(2);
   /** How often an event whose function is not registered (yet: after a restart) checks again. */
   static final Duration FUNCTION_RECHECK = Duration.ofSeconds(1);
 
@@ -229,19 +233,52 @@ public final class AsyncInvocations {
     }
   }
 
-  /** Deletes a finished event; false if the store closed first (the event stays for the next start). */
-  private boolean delete(QueuedEvent e) {
-    storeLock.readLock().lock();
-    try {
-      if (storeClosed) {
-        return false;
+  /**
+   * Events one dispatcher finished, deleted from the store in one write when it runs out of work, after
+   * {@link #MAX_BATCH} of them, or {@link #MAX_DELETE_DELAY} after the first: a write per event would make the
+   * store's write-ahead log the bottleneck. Deleting late is safe (deleting never loses an event); a kill before the
+   * write only delivers those events again.
+   */
+  private final class Finished {
+    private final long[] seqs = new long[MAX_BATCH];
+    private int size;
+    private int succeededInBatch;
+    private long firstNanos;
+
+    void add(QueuedEvent e, boolean success) {
+      if (size == 0) {
+        firstNanos = System.nanoTime();
       }
-      store.delete(e.seq());
-    } finally {
-      storeLock.readLock().unlock();
+      seqs[size++] = e.seq();
+      if (success) {
+        succeededInBatch++;
+      }
     }
-    pending.decrementAndGet();
-    return true;
+
+    void flush() {
+      if (size == 0) {
+        return;
+      }
+      storeLock.readLock().lock();
+      try {
+        if (storeClosed) {
+          return; // the events stay stored for the next start
+        }
+        store.deleteAll(seqs, size);
+      } finally {
+        storeLock.readLock().unlock();
+      }
+      // counters before pending, so that whoever sees the queue empty sees every outcome counted
+      succeeded.addAndGet(succeededInBatch);
+      givenUp.addAndGet(size - succeededInBatch);
+      pending.addAndGet(-size);
+      clear();
+    }
+
+    void clear() {
+      size = 0;
+      succeededInBatch = 0;
+    }
   }
 
   // ---- dispatching ----
@@ -277,21 +314,25 @@ public final class AsyncInvocations {
   }
 
   private void runDispatcher() {
+    Finished finished = new Finished();
     while (!stopping) {
       promoteDue();
-      QueuedEvent e;
-      try {
-        e = ready.poll(delayedCount > 0 ? DELAYED_POLL.toMillis() : IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
-      } catch (InterruptedException ie) {
-        return;
-      }
+      QueuedEvent e = ready.poll();
       if (e == null) {
-        continue;
+        flush(finished); // nothing else to do: delete what is finished before waiting
+        try {
+          e = ready.poll(delayedCount > 0 ? DELAYED_POLL.toMillis() : IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException ie) {
+          break;
+        }
+        if (e == null) {
+          continue;
+        }
       }
       inFlight.incrementAndGet();
       try {
         if (!stopping) { // once stopping, the event just stays in the store for the next start
-          deliver(e);
+          deliver(e, finished);
         }
       } catch (RuntimeException ex) {
         // The store failed (disk full, say). The event is still stored as it was; it is tried again after a restart.
@@ -300,19 +341,34 @@ public final class AsyncInvocations {
       } finally {
         inFlight.decrementAndGet();
       }
+      if (finished.size == MAX_BATCH
+          || finished.size > 0 && System.nanoTime() - finished.firstNanos > MAX_DELETE_DELAY) {
+        flush(finished);
+      }
+    }
+    flush(finished); // close() joins dispatchers before it closes the store
+  }
+
+  private void flush(Finished finished) {
+    try {
+      finished.flush();
+    } catch (RuntimeException ex) {
+      LOG.error("asynchronous queue: could not delete {} finished event(s); they stay stored and are delivered "
+          + "again after a restart", finished.size, ex);
+      finished.clear();
     }
   }
 
-  private void deliver(QueuedEvent e) {
+  private void deliver(QueuedEvent e, Finished finished) {
     String function = e.functionName();
     EventInvokeConfig config = configFor(function);
     long now = clock.millis();
     if (e.chain().count(function) >= HopChain.MAX_HOPS_PER_FUNCTION) {
-      stopRecursion(e, config);
+      stopRecursion(e, config, finished);
       return;
     }
     if (now - e.acceptedAtMillis() > config.maximumEventAge().toMillis()) {
-      giveUp(e, config, Condition.EVENT_AGE_EXCEEDED, e.lastError(), true);
+      giveUp(e, config, Condition.EVENT_AGE_EXCEEDED, e.lastError(), true, finished);
       return;
     }
     Long missing = missingUntil.get(function);
@@ -335,7 +391,7 @@ public final class AsyncInvocations {
         schedule(e.deferred(now + backoff.delayMillis(e.requestId(), e.invocations() + e.throttles() + 1)));
         return;
       }
-      onFailure(e, config, errorOf(ex), "$LATEST");
+      onFailure(e, config, errorOf(ex), "$LATEST", finished);
       return;
     } finally {
       HopChain.restore(previous);
@@ -346,22 +402,24 @@ public final class AsyncInvocations {
       if (stopping && "Runtime.EngineClosed".equals(error.errorType())) {
         return; // stopped by close after the grace period: not the function's failure; stays stored
       }
-      onFailure(e, config, result.payload(), result.executedVersion());
+      onFailure(e, config, result.payload(), result.executedVersion(), finished);
     } else {
-      QueuedEvent done = e.failed(null, 0); // one more invocation, for approximateInvokeCount
-      config.onSuccess().ifPresent(d -> send(d, record(done, Condition.SUCCESS, result.executedVersion(),
-          result.payload(), false), Map.of(), done.chain().plus(function), false, done, "on-success record"));
-      if (delete(e)) {
-        succeeded.incrementAndGet();
+      Destination onSuccess = config.onSuccess().orElse(null);
+      if (onSuccess != null) {
+        QueuedEvent done = e.failed(null, 0); // one more invocation, for approximateInvokeCount
+        send(onSuccess, record(done, Condition.SUCCESS, result.executedVersion(), result.payload(), false), Map.of(),
+            done.chain().plus(function), false, done, "on-success record");
       }
+      finished.add(e, true);
     }
   }
 
-  private void onFailure(QueuedEvent e, EventInvokeConfig config, byte[] error, String executedVersion) {
+  private void onFailure(QueuedEvent e, EventInvokeConfig config, byte[] error, String executedVersion,
+      Finished finished) {
     QueuedEvent failed = e.failed(error, 0);
     int retriesDone = failed.invocations() - 1;
     if (retriesDone >= config.maximumRetryAttempts()) {
-      giveUp(failed, config, Condition.RETRIES_EXHAUSTED, error, true);
+      giveUp(failed, config, Condition.RETRIES_EXHAUSTED, error, true, finished);
       return;
     }
     QueuedEvent next = failed.dueAt(clock.millis() + backoff.delayMillis(e.requestId(), retriesDone + 1));
@@ -388,24 +446,23 @@ public final class AsyncInvocations {
     return e.getClass().getSimpleName().equals("TooManyRequestsException");
   }
 
-  private void stopRecursion(QueuedEvent e, EventInvokeConfig config) {
+  private void stopRecursion(QueuedEvent e, EventInvokeConfig config, Finished finished) {
     String function = e.functionName();
     if (e.afterRecursionStop()) {
       LOG.warn("function '{}': asynchronous event {} dropped: it is the failure record of an event already stopped "
           + "by recursive loop detection and it reached a function of the same loop ({} invocations of '{}' in its "
           + "chain)", function, e.requestId(), e.chain().count(function), function);
-      if (delete(e)) {
-        givenUp.incrementAndGet();
-      }
+      finished.add(e, false);
       return;
     }
     LOG.warn("function '{}': invocation stopped by recursive loop detection: event {} would run it for the {}th time "
         + "in one chain of events {}; sent to its on-failure destination and dead-letter target, if any", function,
         e.requestId(), e.chain().count(function) + 1, e.chain());
-    giveUp(e, config, Condition.RECURSIVE_INVOCATION_DETECTED, null, false);
+    giveUp(e, config, Condition.RECURSIVE_INVOCATION_DETECTED, null, false, finished);
   }
 
-  private void giveUp(QueuedEvent e, EventInvokeConfig config, Condition condition, byte[] lastError, boolean ran) {
+  private void giveUp(QueuedEvent e, EventInvokeConfig config, Condition condition, byte[] lastError, boolean ran,
+      Finished finished) {
     String function = e.functionName();
     boolean recursion = condition == Condition.RECURSIVE_INVOCATION_DETECTED;
     HopChain chain = ran && e.invocations() > 0 ? e.chain().plus(function) : e.chain();
@@ -420,9 +477,7 @@ public final class AsyncInvocations {
           + "or dead-letter target: {}", function, e.requestId(), condition.wireName, e.invocations(),
           new String(e.payload(), StandardCharsets.UTF_8));
     }
-    if (delete(e)) {
-      givenUp.incrementAndGet();
-    }
+    finished.add(e, false);
   }
 
   private byte[] record(QueuedEvent e, Condition condition, String executedVersion, byte[] response,

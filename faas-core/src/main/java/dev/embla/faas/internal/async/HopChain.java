@@ -44,11 +44,7 @@ public final class HopChain {
 
   /** Puts back the chain {@link #enter} returned. */
   static void restore(HopChain previous) {
-    if (previous == null) {
-      CURRENT.remove();
-    } else {
-      CURRENT.set(previous);
-    }
+    CURRENT.set(previous); // not remove(): a set after a remove makes a new map entry, on every invocation
   }
 
   /** Returns how many times the chain has run {@code function}. */

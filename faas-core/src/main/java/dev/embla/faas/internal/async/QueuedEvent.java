@@ -1,19 +1,17 @@
 package dev.embla.faas.internal.async;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 
 /**
  * One accepted asynchronous event with its delivery state, as the queue keeps it in memory and in the store (the value
  * under its sequence number).
  *
- * <p>The value's layout is a version byte and then {@link DataOutputStream} fields in a fixed order: RocksDB stores
- * opaque bytes, and this is the smallest, fastest encoding of a flat record (no schema evolution is needed beyond the
- * version byte, which {@link #decode} checks).
+ * <p>The value's layout is a version byte and then big-endian fields in a fixed order (strings and byte arrays with an
+ * int length before them, -1 for null): RocksDB stores opaque bytes, and this is the smallest, fastest encoding of a
+ * flat record, written into one exactly sized array. No schema evolution is needed beyond the version byte, which
+ * {@link #decode} checks.
  *
  * @param seq the store key: the order events were accepted in
  * @param requestId the request id every attempt of this event runs with
@@ -68,73 +66,84 @@ record QueuedEvent(
   }
 
   byte[] encode() {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + payload.length + functionRef.length());
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(VERSION);
-      out.writeUTF(requestId);
-      out.writeUTF(functionRef);
-      out.writeLong(acceptedAtMillis);
-      out.writeInt(invocations);
-      out.writeInt(throttles);
-      out.writeLong(nextAttemptAtMillis);
-      out.writeBoolean(afterRecursionStop);
-      out.writeShort(chain.size());
-      for (int i = 0; i < chain.size(); i++) {
-        out.writeUTF(chain.function(i));
-        out.writeInt(chain.count(i));
-      }
-      writeBytes(out, lastError);
-      writeBytes(out, payload);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e); // a ByteArrayOutputStream does not throw
+    byte[] id = requestId.getBytes(StandardCharsets.UTF_8);
+    byte[] ref = functionRef.getBytes(StandardCharsets.UTF_8);
+    byte[][] names = new byte[chain.size()][];
+    int size = 1 + 4 + id.length + 4 + ref.length + 8 + 4 + 4 + 8 + 1 + 2
+        + 4 + (lastError == null ? 0 : lastError.length) + 4 + payload.length;
+    for (int i = 0; i < names.length; i++) {
+      names[i] = chain.function(i).getBytes(StandardCharsets.UTF_8);
+      size += 4 + names[i].length + 4;
     }
-    return bytes.toByteArray();
+    ByteBuffer out = ByteBuffer.allocate(size); // big-endian, exactly sized: one allocation, no copy
+    out.put(VERSION);
+    putBytes(out, id);
+    putBytes(out, ref);
+    out.putLong(acceptedAtMillis).putInt(invocations).putInt(throttles).putLong(nextAttemptAtMillis)
+        .put((byte) (afterRecursionStop ? 1 : 0)).putShort((short) names.length);
+    for (int i = 0; i < names.length; i++) {
+      putBytes(out, names[i]);
+      out.putInt(chain.count(i));
+    }
+    putBytes(out, lastError);
+    putBytes(out, payload);
+    return out.array();
   }
 
   static QueuedEvent decode(long seq, byte[] value) {
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(value))) {
-      byte version = in.readByte();
+    try {
+      ByteBuffer in = ByteBuffer.wrap(value);
+      byte version = in.get();
       if (version != VERSION) {
         throw new IllegalStateException("queued event " + seq + " has layout version " + version + ", expected "
             + VERSION);
       }
-      String requestId = in.readUTF();
-      String functionRef = in.readUTF();
-      long accepted = in.readLong();
-      int invocations = in.readInt();
-      int throttles = in.readInt();
-      long next = in.readLong();
-      boolean afterStop = in.readBoolean();
-      int n = in.readShort();
+      String requestId = string(in);
+      String functionRef = string(in);
+      long accepted = in.getLong();
+      int invocations = in.getInt();
+      int throttles = in.getInt();
+      long next = in.getLong();
+      boolean afterStop = in.get() != 0;
+      int n = in.getShort();
       String[] functions = new String[n];
       int[] counts = new int[n];
       for (int i = 0; i < n; i++) {
-        functions[i] = in.readUTF();
-        counts[i] = in.readInt();
+        functions[i] = string(in);
+        counts[i] = in.getInt();
       }
-      byte[] lastError = readBytes(in);
-      byte[] payload = readBytes(in);
+      byte[] lastError = getBytes(in);
+      byte[] payload = getBytes(in);
       return new QueuedEvent(seq, requestId, functionRef, payload == null ? new byte[0] : payload, accepted,
           invocations, throttles, next, HopChain.of(functions, counts), afterStop, lastError);
-    } catch (IOException e) {
+    } catch (BufferUnderflowException | IllegalArgumentException e) {
       throw new IllegalStateException("queued event " + seq + " is truncated or corrupt", e);
     }
   }
 
-  private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
+  private static void putBytes(ByteBuffer out, byte[] b) {
     if (b == null) {
-      out.writeInt(-1);
+      out.putInt(-1);
     } else {
-      out.writeInt(b.length);
-      out.write(b);
+      out.putInt(b.length).put(b);
     }
   }
 
-  private static byte[] readBytes(DataInputStream in) throws IOException {
-    int n = in.readInt();
+  private static byte[] getBytes(ByteBuffer in) {
+    int n = in.getInt();
     if (n < 0) {
       return null;
     }
-    return in.readNBytes(n);
+    byte[] b = new byte[n];
+    in.get(b);
+    return b;
+  }
+
+  private static String string(ByteBuffer in) {
+    byte[] b = getBytes(in);
+    if (b == null) {
+      throw new IllegalArgumentException("missing string");
+    }
+    return new String(b, StandardCharsets.UTF_8);
   }
 }
