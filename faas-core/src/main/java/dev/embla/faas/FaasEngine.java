@@ -301,7 +301,9 @@ public interface FaasEngine extends AutoCloseable {
 
     /**
      * Sets the most asynchronous events the queue holds (accepted and not finished, retries included); beyond it
-     * {@link FaasEngine#invokeAsync} throws {@link AsyncQueueFullException}. Default: 1,000,000.
+     * {@link FaasEngine#invokeAsync} throws {@link AsyncQueueFullException}. Waiting events are also indexed in
+     * memory, with their payload when it is at most 1 KB (larger payloads are read back from the store when the event
+     * is dispatched), so this bounds the heap the queue uses. Default: 100,000.
      */
     public Builder maxQueuedAsyncEvents(int events) {
       requireUnset("maxQueuedAsyncEvents", this.maxQueuedAsyncEvents);

@@ -172,7 +172,7 @@ public final class AsyncInvocations {
       pending.decrementAndGet();
       throw ex;
     }
-    ready.offer(e);
+    ready.offer(e.lean());
     return e;
   }
 
@@ -281,9 +281,31 @@ public final class AsyncInvocations {
     }
   }
 
+  /** Reads a lean event's payload back from the store; null if the event is no longer there. */
+  private QueuedEvent withPayload(QueuedEvent lean) {
+    storeLock.readLock().lock();
+    try {
+      if (storeClosed) {
+        return null;
+      }
+      QueuedEvent stored = store.get(lean.seq());
+      if (stored == null) {
+        LOG.error("asynchronous event {} of function '{}' is missing from the store; not delivered",
+            lean.requestId(), lean.functionName());
+        return null;
+      }
+      return new QueuedEvent(lean.seq(), lean.requestId(), lean.functionRef(), stored.payload(),
+          lean.acceptedAtMillis(), lean.invocations(), lean.throttles(), lean.nextAttemptAtMillis(), lean.chain(),
+          lean.afterRecursionStop(), lean.lastError());
+    } finally {
+      storeLock.readLock().unlock();
+    }
+  }
+
   // ---- dispatching ----
 
-  private void schedule(QueuedEvent e) {
+  private void schedule(QueuedEvent full) {
+    QueuedEvent e = full.lean();
     if (e.nextAttemptAtMillis() <= clock.millis()) {
       ready.offer(e);
       return;
@@ -359,7 +381,11 @@ public final class AsyncInvocations {
     }
   }
 
-  private void deliver(QueuedEvent e, Finished finished) {
+  private void deliver(QueuedEvent waiting, Finished finished) {
+    QueuedEvent e = waiting.payload() != null ? waiting : withPayload(waiting);
+    if (e == null) {
+      return; // no longer stored: nothing to deliver
+    }
     String function = e.functionName();
     EventInvokeConfig config = configFor(function);
     long now = clock.millis();

@@ -23,9 +23,9 @@ public record AsyncSettings(
     Duration backoffBase,
     Duration backoffCap) {
 
-  /** The defaults: 1,000,000 events, 2 dispatchers, no fsync, 256 KB, 1 s backoff doubling up to 5 minutes. */
+  /** The defaults: 100,000 events, 2 dispatchers, no fsync, 256 KB, 1 s backoff doubling up to 5 minutes. */
   public static AsyncSettings defaults(Path storeDirectory) {
-    return new AsyncSettings(storeDirectory, 1_000_000, 2, false, 256 * 1024, Duration.ofSeconds(1),
+    return new AsyncSettings(storeDirectory, 100_000, 2, false, 256 * 1024, Duration.ofSeconds(1),
         Duration.ofMinutes(5));
   }
 }

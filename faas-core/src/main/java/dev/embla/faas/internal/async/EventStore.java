@@ -91,6 +91,17 @@ final class EventStore implements AutoCloseable {
     }
   }
 
+  /** Returns an event as stored, or null if it is not (deleted). */
+  QueuedEvent get(long seq) {
+    try {
+      byte[] value = db.get(key(seq));
+      return value == null ? null : QueuedEvent.decode(seq, value);
+    } catch (RocksDBException e) {
+      throw new FaasException("cannot read asynchronous event " + seq + " from " + directory + ": " + e.getMessage(),
+          e);
+    }
+  }
+
   /** Calls {@code each} with every stored event, in acceptance order. */
   void forEach(Consumer<QueuedEvent> each) {
     try (RocksIterator it = db.newIterator()) {

@@ -16,7 +16,7 @@ import java.nio.charset.StandardCharsets;
  * @param seq the store key: the order events were accepted in
  * @param requestId the request id every attempt of this event runs with
  * @param functionRef the function reference it was accepted for
- * @param payload the event
+ * @param payload the event; null in memory while a large event waits ({@link #lean()})
  * @param acceptedAtMillis when it was accepted, on the engine's clock; its age is counted from here
  * @param invocations how many times the function ran with it (Lambda's {@code approximateInvokeCount})
  * @param throttles how many attempts were throttled or found no function (not counted as retries)
@@ -40,6 +40,21 @@ record QueuedEvent(
     byte[] lastError) {
 
   private static final byte VERSION = 1;
+
+  /**
+   * Payloads up to this size stay in memory while the event waits; larger ones are dropped from the in-memory copy
+   * and read back from the store when the event is dispatched, so that a backlog of large events costs disk, not heap.
+   */
+  static final int INLINE_PAYLOAD_BYTES = 1024;
+
+  /** Returns this event as it waits in memory: without its payload if that is large ({@code payload} then null). */
+  QueuedEvent lean() {
+    if (payload == null || payload.length <= INLINE_PAYLOAD_BYTES) {
+      return this;
+    }
+    return new QueuedEvent(seq, requestId, functionRef, null, acceptedAtMillis, invocations, throttles,
+        nextAttemptAtMillis, chain, afterRecursionStop, lastError);
+  }
 
   /** Returns the function's name, without a qualifier. */
   String functionName() {

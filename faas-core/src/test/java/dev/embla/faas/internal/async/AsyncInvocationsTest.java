@@ -171,6 +171,46 @@ class AsyncInvocationsTest {
   }
 
   @Test
+  void largePayload_waitsOnDiskAndIsDeliveredWhole() {
+    create(engine, "echo", "echo");
+    InMemoryQueue ok = EventSources.queue("ok");
+    engine.putFunctionEventInvokeConfig("echo",
+        EventInvokeConfig.builder().onSuccess(Destination.queue(ok)).build());
+    String big = "y".repeat(100_000); // over the 1 KB kept in memory: read back from the store at dispatch
+
+    engine.invokeAsync("echo", "{\"big\":\"" + big + "\"}");
+    JsonNode record = awaitOne(ok);
+
+    assertThat(record.get("requestPayload").get("big").asString()).isEqualTo(big);
+    assertThat(record.get("responsePayload").get("big").asString()).isEqualTo(big);
+  }
+
+  @Test
+  void builder_validatesAsynchronousSettings() {
+    assertThatThrownBy(() -> FaasEngine.builder().maxQueuedAsyncEvents(0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("maxQueuedAsyncEvents must be positive, was 0");
+    assertThatThrownBy(() -> FaasEngine.builder().asyncDispatchers(-1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("asyncDispatchers must be positive, was -1");
+    assertThatThrownBy(() -> FaasEngine.builder().asyncSyncWrites(true).asyncSyncWrites(false))
+        .isInstanceOf(IllegalStateException.class).hasMessage("asyncSyncWrites was already set to true");
+    assertThatThrownBy(() -> FaasEngine.builder().asyncRetryBackoffCap(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void syncWrites_deliverAsWell() {
+    LocalEngine synced = newEngine(FaasEngine.builder().asyncSyncWrites(true)
+        .asyncStoreDirectory(dir.resolve("synced")));
+    create(synced, "echo", "echo");
+    InMemoryQueue ok = EventSources.queue("ok");
+    synced.putFunctionEventInvokeConfig("echo", EventInvokeConfig.builder().onSuccess(Destination.queue(ok)).build());
+
+    AsyncInvocation accepted = synced.invokeAsync("echo", "{}");
+
+    assertThat(awaitOne(ok).get("requestContext").get("requestId").asString()).isEqualTo(accepted.requestId());
+  }
+
+  @Test
   void invokeAsync_rejectsBadRequestsSynchronously() {
     create(engine, "echo", "echo");
     byte[] big = ("\"" + "x".repeat(256 * 1024) + "\"").getBytes(StandardCharsets.UTF_8);
