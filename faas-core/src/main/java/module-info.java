@@ -10,6 +10,7 @@ module dev.embla.faas.core {
   requires org.objectweb.asm;
   requires org.objectweb.asm.commons;
   requires com.cronutils;
+  requires rocksdbjni;
   requires java.management;
   requires jdk.management;
 

@@ -8,5 +8,6 @@ module dev.embla.faas.spi {
   exports dev.embla.faas.spi;
   exports dev.embla.faas.spi.runtime;
   exports dev.embla.faas.spi.source;
+  exports dev.embla.faas.spi.destination;
   exports dev.embla.faas.spi.sandbox;
 }

@@ -1,5 +1,6 @@
 package dev.embla.faas;
 
+import dev.embla.faas.internal.async.AsyncSettings;
 import dev.embla.faas.internal.concurrency.ConcurrencySettings;
 import dev.embla.faas.internal.engine.EngineSettings;
 import dev.embla.faas.internal.engine.LocalEngine;
@@ -221,6 +222,58 @@ public interface FaasEngine extends AutoCloseable {
     return invoke(functionRef, jsonPayload.getBytes(StandardCharsets.UTF_8));
   }
 
+  // ---- asynchronous invocation (Lambda's InvocationType=Event) ----
+
+  /**
+   * Invokes a function asynchronously (Lambda's {@code InvocationType=Event}): checks the function and the payload,
+   * writes the event to the engine's durable queue and returns at once. The event is delivered at least once, through
+   * the same path as {@link #invoke}, retried and sent to destinations as the function's {@link EventInvokeConfig}
+   * says. It survives a restart of the engine and a kill of the process if the queue's directory does (see
+   * {@link Builder#asyncStoreDirectory}).
+   *
+   * @param functionRef {@code name} or {@code name:$LATEST}
+   * @param payload the event as JSON bytes, at most 256 KB (see {@link Builder#maxAsyncPayloadBytes})
+   * @return the receipt, with the request id the invocation will run under
+   * @throws FunctionNotFoundException if the function or qualifier does not exist
+   * @throws RequestTooLargeException if the payload is over the asynchronous limit
+   * @throws InvalidRequestContentException if the payload is not JSON
+   * @throws AsyncQueueFullException if the queue holds its maximum of events; nothing was accepted
+   * @throws EngineClosedException if the engine is closing
+   * @since 0.1
+   */
+  AsyncInvocation invokeAsync(String functionRef, byte[] payload);
+
+  /**
+   * Invokes a function asynchronously with a JSON text payload.
+   *
+   * @see #invokeAsync(String, byte[])
+   * @since 0.1
+   */
+  default AsyncInvocation invokeAsync(String functionRef, String jsonPayload) {
+    return invokeAsync(functionRef, jsonPayload.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Sets how a function's asynchronous invocations are retried and where their outcomes go, replacing any earlier
+   * configuration (Lambda's {@code PutFunctionEventInvokeConfig}). It applies to events already queued from their
+   * next attempt. A function registered after a restart should get its configuration again before events queued for
+   * it finish; this may be called before the function is created, for that reason.
+   *
+   * @param functionName the function's name
+   * @since 0.1
+   */
+  void putFunctionEventInvokeConfig(String functionName, EventInvokeConfig config);
+
+  /**
+   * Returns a function's asynchronous invocation configuration, if one was put; without one, Lambda's defaults apply
+   * ({@link EventInvokeConfig#defaults()}).
+   *
+   * @since 0.1
+   */
+  java.util.Optional<EventInvokeConfig> getFunctionEventInvokeConfig(String functionName);
+
+  // ---- end of asynchronous invocation ----
+
   /**
    * Connects an event source to a function. A {@link dev.embla.faas.spi.source.PushEventSource} is started at once; a
    * {@link PullEventSource} is polled by an event source mapping with {@link BatchOptions#defaults()}.
@@ -331,7 +384,8 @@ public interface FaasEngine extends AutoCloseable {
 
   /**
    * Closes the engine: stops taking new work and event sources, lets in-flight invocations finish within the grace
-   * period (then stops them), and shuts every environment down. Idempotent.
+   * period (then stops them), and shuts every environment down. Idempotent. Asynchronous events not delivered yet
+   * stay in the durable queue for the next engine on the same directory; a summary is logged at WARN.
    */
   @Override
   void close();
@@ -355,6 +409,12 @@ public interface FaasEngine extends AutoCloseable {
     private Integer unreservedConcurrencyFloor;
     private Long environmentMemoryBudgetMb;
     private Double environmentMemoryBudgetShare;
+    private Path asyncStoreDirectory;
+    private Integer maxQueuedAsyncEvents;
+    private Integer asyncDispatchers;
+    private Boolean asyncSyncWrites;
+    private Integer maxAsyncPayloadBytes;
+    private Duration asyncRetryBackoffCap;
     private final List<RuntimeProvider> runtimes = new ArrayList<>();
     private final Set<String> warmUpRuntimes = new LinkedHashSet<>();
 
@@ -528,6 +588,69 @@ public interface FaasEngine extends AutoCloseable {
       return this;
     }
 
+    // ---- asynchronous invocation ----
+
+    /**
+     * Sets the directory of the durable queue of asynchronous events (a RocksDB database). An engine built on a
+     * directory that holds events from an earlier one delivers them. Default: {@code async-events} under the
+     * {@link #workDirectory}; when that is the default temporary directory, events do not outlive the engine.
+     */
+    public Builder asyncStoreDirectory(Path directory) {
+      requireUnset("asyncStoreDirectory", this.asyncStoreDirectory);
+      this.asyncStoreDirectory = Objects.requireNonNull(directory, "asyncStoreDirectory");
+      return this;
+    }
+
+    /**
+     * Sets the most asynchronous events the queue holds (accepted and not finished, retries included); beyond it
+     * {@link FaasEngine#invokeAsync} throws {@link AsyncQueueFullException}. Waiting events are also indexed in
+     * memory, with their payload when it is at most 1 KB (larger payloads are read back from the store when the event
+     * is dispatched), so this bounds the heap the queue uses. Default: 100,000.
+     */
+    public Builder maxQueuedAsyncEvents(int events) {
+      requireUnset("maxQueuedAsyncEvents", this.maxQueuedAsyncEvents);
+      this.maxQueuedAsyncEvents = (int) requirePositive("maxQueuedAsyncEvents", events);
+      return this;
+    }
+
+    /** Sets how many threads deliver asynchronous events. Default: 2. */
+    public Builder asyncDispatchers(int threads) {
+      requireUnset("asyncDispatchers", this.asyncDispatchers);
+      this.asyncDispatchers = (int) requirePositive("asyncDispatchers", threads);
+      return this;
+    }
+
+    /**
+     * Sets whether every write to the asynchronous queue is flushed to the disk (fsync) before it returns. Without
+     * it (the default), an accepted event survives the process being killed but not a power loss or an operating
+     * system crash; with it, it survives those too, at the cost of a disk flush per write.
+     */
+    public Builder asyncSyncWrites(boolean sync) {
+      requireUnset("asyncSyncWrites", this.asyncSyncWrites);
+      this.asyncSyncWrites = sync;
+      return this;
+    }
+
+    /** Sets the largest asynchronous payload accepted, in bytes. Default: 256 KB, as in Lambda. */
+    public Builder maxAsyncPayloadBytes(int bytes) {
+      requireUnset("maxAsyncPayloadBytes", this.maxAsyncPayloadBytes);
+      this.maxAsyncPayloadBytes = (int) requirePositive("maxAsyncPayloadBytes", bytes);
+      return this;
+    }
+
+    /**
+     * Sets the longest wait between two attempts of an asynchronous event. The first retry waits about 1 second and
+     * each next one twice as long, up to this cap, each with jitter (between half and all of the step). Default:
+     * 5 minutes.
+     */
+    public Builder asyncRetryBackoffCap(Duration cap) {
+      requireUnset("asyncRetryBackoffCap", this.asyncRetryBackoffCap);
+      this.asyncRetryBackoffCap = requirePositive("asyncRetryBackoffCap", cap);
+      return this;
+    }
+
+    // ---- end of asynchronous invocation ----
+
     /**
      * Adds a runtime. Runtimes found through {@link java.util.ServiceLoader} and the built-in {@code java21} are added
      * without this; a runtime added here wins over one of the same name found otherwise.
@@ -580,7 +703,8 @@ public interface FaasEngine extends AutoCloseable {
           allocationBudgetFactor == null ? AllocationBudget.DEFAULT_FACTOR : allocationBudgetFactor,
           Set.copyOf(warmUpRuntimes),
           ConcurrencySettings.of(concurrencyLimit, unreservedConcurrencyFloor, environmentMemoryBudgetMb,
-              environmentMemoryBudgetShare)));
+              environmentMemoryBudgetShare),
+          asyncSettings()));
     }
 
     private KeepAlivePolicy keepAlivePolicy() {
@@ -588,6 +712,17 @@ public interface FaasEngine extends AutoCloseable {
         return keepAlivePolicy;
       }
       return KeepAlivePolicies.fixed(keepAlive == null ? Duration.ofMinutes(10) : keepAlive);
+    }
+
+    private AsyncSettings asyncSettings() {
+      AsyncSettings d = AsyncSettings.defaults(asyncStoreDirectory);
+      return new AsyncSettings(asyncStoreDirectory,
+          maxQueuedAsyncEvents == null ? d.maxQueuedEvents() : maxQueuedAsyncEvents,
+          asyncDispatchers == null ? d.dispatchers() : asyncDispatchers,
+          asyncSyncWrites == null ? d.syncWrites() : asyncSyncWrites,
+          maxAsyncPayloadBytes == null ? d.maxPayloadBytes() : maxAsyncPayloadBytes,
+          d.backoffBase(),
+          asyncRetryBackoffCap == null ? d.backoffCap() : asyncRetryBackoffCap);
     }
 
     private static void requireUnset(String name, Object current) {

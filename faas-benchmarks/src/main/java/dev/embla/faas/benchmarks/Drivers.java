@@ -30,7 +30,10 @@ public final class Drivers {
 
   private Drivers() {}
 
-  /** Runs the driver named by {@code args[0]}: {@code footprint}, {@code deadline} or {@code burst}. */
+  /**
+   * Runs the driver named by {@code args[0]}: {@code footprint}, {@code deadline}, {@code burst [n]}, or
+   * {@code async [events] [producers]} (burst and asynchronous throughput are not part of {@code drivers}).
+   */
   public static void main(String[] args) throws Exception {
     String which = args.length == 0 || args[0].equals("drivers") ? "all" : args[0];
     boolean ok = true;
@@ -42,6 +45,10 @@ public final class Drivers {
     }
     if (which.equals("deadline") || which.equals("all")) {
       ok &= deadline(args.length > 1 && !which.equals("all") ? Integer.parseInt(args[1]) : 40);
+    }
+    if (which.equals("async")) {
+      ok &= AsyncThroughput.run(args.length > 1 ? Integer.parseInt(args[1]) : 500_000,
+          args.length > 2 ? Integer.parseInt(args[2]) : 1);
     }
     System.exit(ok ? 0 : 1);
   }

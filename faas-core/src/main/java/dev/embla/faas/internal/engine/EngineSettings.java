@@ -2,6 +2,7 @@ package dev.embla.faas.internal.engine;
 
 import dev.embla.faas.KeepAlivePolicy;
 import dev.embla.faas.Ticker;
+import dev.embla.faas.internal.async.AsyncSettings;
 import dev.embla.faas.internal.concurrency.ConcurrencySettings;
 import dev.embla.faas.spi.runtime.RuntimeProvider;
 import java.nio.file.Path;
@@ -19,6 +20,7 @@ import java.util.Set;
  * @param allocationBudgetFactor each phase's allocation budget as a multiple of the function's memory size; 0 for none
  * @param warmUpRuntimes the runtimes whose providers are warmed up when the engine is built
  * @param concurrency the concurrency limit, unreserved floor and environment memory budget
+ * @param async the asynchronous queue's settings
  */
 public record EngineSettings(
     Ticker ticker,
@@ -34,4 +36,5 @@ public record EngineSettings(
     KeepAlivePolicy keepAlivePolicy,
     double allocationBudgetFactor,
     Set<String> warmUpRuntimes,
-    ConcurrencySettings concurrency) {}
+    ConcurrencySettings concurrency,
+    AsyncSettings async) {}

@@ -4,8 +4,10 @@ import com.google.common.io.MoreFiles;
 import com.google.common.io.RecursiveDeleteOption;
 import dev.embla.faas.AliasConfig;
 import dev.embla.faas.AliasInfo;
+import dev.embla.faas.AsyncInvocation;
 import dev.embla.faas.BatchOptions;
 import dev.embla.faas.EngineClosedException;
+import dev.embla.faas.EventInvokeConfig;
 import dev.embla.faas.EventSourceConnection;
 import dev.embla.faas.FaasEngine;
 import dev.embla.faas.FunctionCode;
@@ -16,11 +18,16 @@ import dev.embla.faas.FunctionNotFoundException;
 import dev.embla.faas.InvalidConfigurationException;
 import dev.embla.faas.InvocationResult;
 import dev.embla.faas.ProvisionedConcurrencyConfig;
+import dev.embla.faas.RequestTooLargeException;
+import dev.embla.faas.internal.async.AsyncInvocations;
+import dev.embla.faas.internal.async.AsyncShutdownReport;
+import dev.embla.faas.internal.async.AsyncTarget;
 import dev.embla.faas.internal.concurrency.ConcurrencyControl;
 import dev.embla.faas.internal.concurrency.MemoryBudget;
 import dev.embla.faas.internal.concurrency.Provisioning;
 import dev.embla.faas.internal.invoke.AllocationBudget;
 import dev.embla.faas.internal.invoke.Invoker;
+import dev.embla.faas.internal.invoke.PayloadCheck;
 import dev.embla.faas.internal.keepalive.KeepAliveController;
 import dev.embla.faas.internal.pool.EnvironmentPool;
 import dev.embla.faas.internal.pool.PoolLimits;
@@ -44,7 +51,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.ServiceLoader;
@@ -81,6 +90,7 @@ public final class LocalEngine implements FaasEngine {
   private final ScheduledExecutorService maintenance;
   private final Invoker invoker;
   private final EventRouter eventSources;
+  private final AsyncInvocations async;
   private final Set<EnvironmentPool> retiredPools = ConcurrentHashMap.newKeySet();
   private final ConcurrencyControl concurrency;
   private final MemoryBudget memoryBudget;
@@ -126,6 +136,7 @@ public final class LocalEngine implements FaasEngine {
     this.provisioning = new Provisioning(registry, concurrency, invoker::initEnvironment, settings.clock());
     this.eventSources = new EventRouter(settings.clock(), this::invoke);
     this.keepAlive = new KeepAliveController(settings.keepAlivePolicy());
+    this.async = newAsyncQueue(settings);
     this.maintenance = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().daemon().name("embla-maintenance").factory());
     long period = Math.max(10, Math.min(1000, settings.keepAlive().toMillis() / 4));
@@ -207,6 +218,7 @@ public final class LocalEngine implements FaasEngine {
       provisioning.remove(functionName);
       concurrency.remove(deleted.pool().concurrency());
     }
+    async.functionDeleted(functionName);
   }
 
   // ---- versions and aliases ----
@@ -440,6 +452,70 @@ public final class LocalEngine implements FaasEngine {
     return memoryBudget;
   }
 
+  // ---- asynchronous invocation ----
+
+  private AsyncInvocations newAsyncQueue(EngineSettings settings) {
+    Path dir = settings.async().storeDirectory() != null ? settings.async().storeDirectory()
+        : workDirectory.resolve("async-events");
+    boolean durable = settings.async().storeDirectory() != null || !ownsWorkDirectory;
+    return new AsyncInvocations(settings.async(), dir, durable, settings.clock(), new AsyncTarget() {
+      @Override
+      public InvocationResult invoke(String functionRef, byte[] payload, String requestId) {
+        // Not LocalEngine.invoke: delivery goes on while close() lets in-flight work finish; the async queue stops
+        // taking events itself, and an invocation after the registry is cleared fails as not found, then closed.
+        try {
+          return invoker.invoke(functionRef, payload, requestId);
+        } catch (FunctionNotFoundException e) {
+          if (closed) {
+            throw new EngineClosedException("engine is closed; cannot invoke '" + functionRef + "'");
+          }
+          throw e;
+        }
+      }
+
+      @Override
+      public String functionArn(String functionRef) {
+        String arn = registry.route(functionRef).invokedArn();
+        // Lambda's destination records name the qualified ARN, $LATEST when the event named none
+        return functionRef.indexOf(':') < 0 ? arn + ":" + FunctionVersion.LATEST : arn;
+      }
+    });
+  }
+
+  @Override
+  public AsyncInvocation invokeAsync(String functionRef, byte[] payload) {
+    Objects.requireNonNull(functionRef, "functionRef");
+    Objects.requireNonNull(payload, "payload");
+    checkOpen();
+    if (payload.length > async.maxPayloadBytes()) {
+      throw new RequestTooLargeException(String.format(Locale.ROOT,
+          "asynchronous payload of function '%s' is %d bytes, over the limit of %d bytes", functionRef,
+          payload.length, async.maxPayloadBytes()));
+    }
+    registry.route(functionRef); // throws for an unknown function, version or alias
+    PayloadCheck.requireJson(payload);
+    return async.accept(functionRef, payload);
+  }
+
+  @Override
+  public void putFunctionEventInvokeConfig(String functionName, EventInvokeConfig config) {
+    Objects.requireNonNull(functionName, "functionName");
+    Objects.requireNonNull(config, "config");
+    checkOpen();
+    async.putConfig(functionName, config);
+  }
+
+  @Override
+  public Optional<EventInvokeConfig> getFunctionEventInvokeConfig(String functionName) {
+    checkOpen();
+    return async.config(functionName);
+  }
+
+  /** Returns the asynchronous queue; for tests and benchmarks. */
+  public AsyncInvocations asyncQueue() {
+    return async;
+  }
+
   // ---- event sources ----
 
   @Override
@@ -571,8 +647,10 @@ public final class LocalEngine implements FaasEngine {
     }
     eventSources.close();
     provisioning.close();
+    async.stopDispatching(); // asynchronous events not yet taken stay in the durable queue for the next start
     long graceEnd = System.nanoTime() + settings.shutdownGracePeriod().toNanos();
-    while ((inFlight.get() > 0 || busyEnvironments() > 0) && System.nanoTime() - graceEnd < 0) {
+    while ((inFlight.get() > 0 || busyEnvironments() > 0 || async.inFlightCount() > 0)
+        && System.nanoTime() - graceEnd < 0) {
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
     }
     List<EnvironmentPool> pools = new ArrayList<>(retiredPools);
@@ -587,6 +665,9 @@ public final class LocalEngine implements FaasEngine {
       LOG.warn("engine closed with {} invocation(s) still running after the grace period of {}; they were stopped",
           cancelled, settings.shutdownGracePeriod());
     }
+    // Dispatchers whose invocation was just stopped return at once; their events stay stored, unchanged.
+    AsyncShutdownReport asyncReport = async.close(SHUTDOWN_BOUND);
+    LOG.debug("asynchronous queue closed: {}", asyncReport);
     for (EnvironmentPool pool : pools) {
       pool.retire();
     }

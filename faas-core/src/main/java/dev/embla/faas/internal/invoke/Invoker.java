@@ -65,6 +65,18 @@ public final class Invoker {
    * discarded afterwards, for cold-start measurements.
    */
   public InvocationResult invoke(String functionRef, byte[] payload, boolean forceCold) {
+    return invoke(functionRef, payload, forceCold, null);
+  }
+
+  /**
+   * Invokes like {@link #invoke(String, byte[])} under a request id chosen by the caller: an asynchronous event keeps
+   * the id it was accepted with on every attempt, as in Lambda.
+   */
+  public InvocationResult invoke(String functionRef, byte[] payload, String requestId) {
+    return invoke(functionRef, payload, false, requestId);
+  }
+
+  private InvocationResult invoke(String functionRef, byte[] payload, boolean forceCold, String givenRequestId) {
     if (payload.length > maxPayloadBytes) {
       throw new RequestTooLargeException(String.format(Locale.ROOT,
           "payload of function '%s' is %d bytes, over the limit of %d bytes", functionRef, payload.length,
@@ -78,14 +90,14 @@ public final class Invoker {
     // The concurrency gate: one permit per invocation, lock-free (see PermitPool); throttles before any environment.
     PermitPool permit = version.pool().concurrency().admit();
     try {
-      return invokeAdmitted(route, version, functionRef, payload, forceCold);
+      return invokeAdmitted(route, version, functionRef, payload, forceCold, givenRequestId);
     } finally {
       permit.release();
     }
   }
 
   private InvocationResult invokeAdmitted(Route route, FunctionVersion version, String functionRef, byte[] payload,
-      boolean forceCold) {
+      boolean forceCold, String givenRequestId) {
     PooledEnvironment env = forceCold ? null : version.pool().acquire();
     long initNanos = -1;
     if (env == null) {
@@ -101,7 +113,7 @@ public final class Invoker {
         env.markDiscardAfterUse();
       }
     }
-    String requestId = RequestIds.next();
+    String requestId = givenRequestId != null ? givenRequestId : RequestIds.next();
     Logger log = version.pool().functionLog();
     boolean info = log.isInfoEnabled();
     boolean completed = false;

@@ -8,13 +8,14 @@ import tools.jackson.core.ObjectReadContext;
 import tools.jackson.core.json.JsonFactory;
 
 /** Checks that a payload is one JSON document, as Lambda's Invoke API does, with a streaming parse (no tree). */
-final class PayloadCheck {
+public final class PayloadCheck {
 
   private static final JsonFactory JSON = dev.embla.faas.internal.json.Json.factory();
 
   private PayloadCheck() {}
 
-  static void requireJson(byte[] payload) {
+  /** Throws {@link InvalidRequestContentException} unless {@code payload} is empty or one JSON document. */
+  public static void requireJson(byte[] payload) {
     if (payload.length == 0) {
       return; // an empty payload is an absent event, which handlers receive as null
     }

@@ -1,0 +1,125 @@
+package dev.embla.faas.internal.async;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.embla.faas.Destination;
+import dev.embla.faas.EventInvokeConfig;
+import dev.embla.faas.FaasException;
+import dev.embla.faas.FunctionNotFoundException;
+import dev.embla.faas.InvocationResult;
+import dev.embla.faas.TooManyRequestsException;
+import dev.embla.faas.testing.Await;
+import dev.embla.faas.testing.FakeTicker;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The queue on its own, against a scripted target: throttles, backoff arithmetic and the stored layout. */
+class AsyncDeliveryTest {
+
+  /** The concurrency gate's throttle error, which {@link AsyncInvocations#isThrottle} recognises. */
+  static TooManyRequestsException throttle() {
+    return new TooManyRequestsException(
+        TooManyRequestsException.Reason.RESERVED_FUNCTION_CONCURRENT_INVOCATION_LIMIT_EXCEEDED, "reserved concurrency of 'f' (1) reached");
+  }
+
+  @TempDir Path dir;
+  final FakeTicker time = new FakeTicker();
+  AsyncInvocations queue;
+
+  @AfterEach
+  void tearDown() {
+    if (queue != null) {
+      queue.close(Duration.ofSeconds(2));
+    }
+  }
+
+  @Test
+  void throttle_isRetriedOnTheBackoffWithoutUsingUpRetries() {
+    AtomicInteger calls = new AtomicInteger();
+    queue = new AsyncInvocations(AsyncSettings.defaults(null), dir, true, time, new AsyncTarget() {
+      @Override
+      public InvocationResult invoke(String functionRef, byte[] payload, String requestId) {
+        if (calls.incrementAndGet() <= 3) {
+          throw throttle();
+        }
+        return new InvocationResult(requestId, "$LATEST", payload, null, 1000, -1, 1);
+      }
+
+      @Override
+      public String functionArn(String functionRef) {
+        return "arn:test:" + functionRef;
+      }
+    });
+    List<byte[]> records = new CopyOnWriteArrayList<>();
+    queue.putConfig("f", EventInvokeConfig.builder().maximumRetryAttempts(0)
+        .onSuccess(Destination.sink("ok", (body, attrs) -> records.add(body))).build());
+
+    queue.accept("f", "{}".getBytes(StandardCharsets.UTF_8));
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      int expected = attempt;
+      Await.until("attempt " + attempt, () -> calls.get() == expected && queue.delayedDueTimes().size() == 1);
+      time.advance(Duration.ofMinutes(1));
+    }
+    Await.until("delivered", () -> records.size() == 1);
+
+    assertThat(calls.get()).isEqualTo(4);
+    assertThat(new String(records.get(0), StandardCharsets.UTF_8)).contains("\"condition\":\"Success\"")
+        .contains("\"approximateInvokeCount\":1");
+    Await.until("finished", () -> queue.pendingCount() == 0);
+  }
+
+  @Test
+  void isThrottle_recognisesOnlyTheThrottleError() {
+    assertThat(AsyncInvocations.isThrottle(throttle())).isTrue();
+    assertThat(AsyncInvocations.isThrottle(new FunctionNotFoundException("no f"))).isFalse();
+    assertThat(AsyncInvocations.isThrottle(new FaasException("other"))).isFalse();
+  }
+
+  @Test
+  void backoff_doublesFromTheBaseToTheCapWithJitterInTheUpperHalf() {
+    Backoff backoff = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(10));
+    for (int i = 0; i < 200; i++) {
+      String id = "request-" + i;
+      assertThat(backoff.delayMillis(id, 1)).isBetween(500L, 1000L);
+      assertThat(backoff.delayMillis(id, 2)).isBetween(1000L, 2000L);
+      assertThat(backoff.delayMillis(id, 3)).isBetween(2000L, 4000L);
+      assertThat(backoff.delayMillis(id, 4)).isBetween(4000L, 8000L);
+      assertThat(backoff.delayMillis(id, 5)).isBetween(5000L, 10_000L);
+      assertThat(backoff.delayMillis(id, 60)).isBetween(5000L, 10_000L);
+      assertThat(backoff.delayMillis(id, 2)).isEqualTo(backoff.delayMillis(id, 2)); // reproducible
+    }
+    long distinct = java.util.stream.IntStream.range(0, 200)
+        .mapToLong(i -> backoff.delayMillis("request-" + i, 1)).distinct().count();
+    assertThat(distinct).as("jitter spreads events that failed together").isGreaterThan(100);
+  }
+
+  @Test
+  void queuedEvent_roundTripsThroughItsStoredLayout() {
+    QueuedEvent e = new QueuedEvent(42, "id-1", "f:$LATEST", "{\"a\":1}".getBytes(StandardCharsets.UTF_8), 1000, 2,
+        1, 5000, HopChain.EMPTY.plus("f").plus("g").plus("f"), true,
+        "{\"errorType\":\"E\"}".getBytes(StandardCharsets.UTF_8));
+
+    QueuedEvent back = QueuedEvent.decode(42, e.encode());
+
+    assertThat(back.requestId()).isEqualTo("id-1");
+    assertThat(back.functionRef()).isEqualTo("f:$LATEST");
+    assertThat(back.functionName()).isEqualTo("f");
+    assertThat(back.payload()).isEqualTo(e.payload());
+    assertThat(back.acceptedAtMillis()).isEqualTo(1000);
+    assertThat(back.invocations()).isEqualTo(2);
+    assertThat(back.throttles()).isEqualTo(1);
+    assertThat(back.nextAttemptAtMillis()).isEqualTo(5000);
+    assertThat(back.chain()).isEqualTo(e.chain());
+    assertThat(back.chain().count("f")).isEqualTo(2);
+    assertThat(back.afterRecursionStop()).isTrue();
+    assertThat(back.lastError()).isEqualTo(e.lastError());
+    assertThat(back.seq()).isEqualTo(42);
+  }
+}
