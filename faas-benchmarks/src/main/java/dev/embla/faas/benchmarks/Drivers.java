@@ -24,13 +24,18 @@ import java.util.Locale;
  * <pre>
  *   java -cp faas-benchmarks/target/benchmarks.jar dev.embla.faas.benchmarks.Drivers footprint
  *   java -cp faas-benchmarks/target/benchmarks.jar dev.embla.faas.benchmarks.Drivers deadline
+ *   ./embla bench footprint-js 1000      (the JS drivers need the launcher's Graal compiler flags)
+ *   ./embla bench deadline-js 40
  * </pre>
  */
 public final class Drivers {
 
   private Drivers() {}
 
-  /** Runs the driver named by {@code args[0]}: {@code footprint} or {@code deadline}. */
+  /**
+   * Runs the driver named by {@code args[0]}: {@code footprint} or {@code deadline} (Java), {@code footprint-js} or
+   * {@code deadline-js} (the nodejs runtime, {@link JsDrivers}); {@code args[1]}, if given, is the count.
+   */
   public static void main(String[] args) throws Exception {
     String which = args.length == 0 || args[0].equals("drivers") ? "all" : args[0];
     boolean ok = true;
@@ -39,6 +44,12 @@ public final class Drivers {
     }
     if (which.equals("deadline") || which.equals("all")) {
       ok &= deadline(args.length > 1 && !which.equals("all") ? Integer.parseInt(args[1]) : 40);
+    }
+    if (which.equals("footprint-js")) {
+      ok &= JsDrivers.footprint(args.length > 1 ? Integer.parseInt(args[1]) : 1000);
+    }
+    if (which.equals("deadline-js")) {
+      ok &= JsDrivers.deadline(args.length > 1 ? Integer.parseInt(args[1]) : 40);
     }
     System.exit(ok ? 0 : 1);
   }
@@ -140,12 +151,12 @@ public final class Drivers {
     }
   }
 
-  private static long pct(long[] sorted, int p) {
+  static long pct(long[] sorted, int p) {
     int idx = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
     return sorted[Math.max(0, Math.min(sorted.length - 1, idx))];
   }
 
-  private static double ms(long nanos) {
+  static double ms(long nanos) {
     return nanos / 1_000_000.0;
   }
 
@@ -154,7 +165,7 @@ public final class Drivers {
         .mapToLong(p -> p.getUsage().getUsed()).sum();
   }
 
-  private static long usedHeap() throws InterruptedException {
+  static long usedHeap() throws InterruptedException {
     for (int i = 0; i < 4; i++) {
       System.gc();
       Thread.sleep(50);
