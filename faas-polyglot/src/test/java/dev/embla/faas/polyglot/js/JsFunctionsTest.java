@@ -85,6 +85,25 @@ class JsFunctionsTest {
   }
 
   @Test
+  void context_followsTheQualifierOfEachCall_inOneWarmEnvironment() {
+    // The runtime hands the guest the function's identity only when it changes: a call through another qualifier
+    // must still see its own ARN, and the next plain call the plain one again, with the same warm environment.
+    register("ident", "index.handler", Map.of("index.js", """
+        let calls = 0;
+        exports.handler = async (event, context) => ({
+          calls: ++calls,
+          arn: context.invokedFunctionArn.slice(context.invokedFunctionArn.lastIndexOf(':function:') + 10),
+          fn: context.functionName,
+          mem: context.memoryLimitInMB,
+        });
+        """));
+    assertThat(invoke("ident", "{}")).isEqualTo("{\"calls\":1,\"arn\":\"ident\",\"fn\":\"ident\",\"mem\":\"128\"}");
+    assertThat(invoke("ident:$LATEST", "{}"))
+        .isEqualTo("{\"calls\":2,\"arn\":\"ident:$LATEST\",\"fn\":\"ident\",\"mem\":\"128\"}");
+    assertThat(invoke("ident", "{}")).isEqualTo("{\"calls\":3,\"arn\":\"ident\",\"fn\":\"ident\",\"mem\":\"128\"}");
+  }
+
+  @Test
   void esModule_handlerAndRelativeImport() {
     register("esm", "app.handler", Map.of(
         "app.mjs", """
