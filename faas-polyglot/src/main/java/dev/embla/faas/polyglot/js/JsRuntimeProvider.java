@@ -91,6 +91,12 @@ public final class JsRuntimeProvider implements RuntimeProvider {
             // materialise caller frames, which this runtime does not use. The option itself is experimental.
             .allowExperimentalOptions(true)
             .option("engine.WarnVirtualThreadSupport", "false")
+            // Globals that Node does not have, or that the runtime layer replaces (GraalJS's own console, print and
+            // the Graal object): every context would build them for nothing. CONSTRAINED refuses the options for
+            // the others of this kind (Polyglot, the Java packages, a global `arguments`).
+            .option("js.console", "false")
+            .option("js.print", "false")
+            .option("js.graal-builtin", "false")
             .build();
         String name = engine.getImplementationName();
         boolean interpreted = name.toLowerCase(java.util.Locale.ROOT).contains("interpreted");

@@ -402,6 +402,14 @@ class JsFunctionsTest {
   }
 
   @Test
+  void globals_areNodesNotGraalJsShellOnes() {
+    register("globals", "index.handler", Map.of("index.js", """
+        exports.handler = async () => [typeof print, typeof Graal, typeof console.log, typeof setTimeout];
+        """));
+    assertThat(invoke("globals", "{}")).isEqualTo("[\"undefined\",\"undefined\",\"function\",\"function\"]");
+  }
+
+  @Test
   void sandbox_noHostClasses() {
     register("java", "index.handler", Map.of("index.js", """
         exports.handler = async () => {
