@@ -49,7 +49,9 @@ import org.openjdk.jmh.annotations.Warmup;
  */
 @State(Scope.Benchmark)
 @Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
-@Warmup(iterations = 3, time = 2)
+// Longer than InvokeBenchmark's 3 x 2 s: Truffle compiles the guest code and the runtime layer in the background, and
+// on a 2-core machine that is busy the warm path was still not compiled after 6 s in a trial.
+@Warmup(iterations = 10, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class JsBenchmark {
 
