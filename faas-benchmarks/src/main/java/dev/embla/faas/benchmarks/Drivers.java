@@ -24,6 +24,8 @@ import java.util.Locale;
  * <pre>
  *   java -cp faas-benchmarks/target/benchmarks.jar dev.embla.faas.benchmarks.Drivers footprint
  *   java -cp faas-benchmarks/target/benchmarks.jar dev.embla.faas.benchmarks.Drivers deadline
+ *   ./embla bench footprint-js 1000      (the JS drivers need the launcher's Graal compiler flags)
+ *   ./embla bench deadline-js 40
  * </pre>
  */
 public final class Drivers {
@@ -31,8 +33,10 @@ public final class Drivers {
   private Drivers() {}
 
   /**
-   * Runs the driver named by {@code args[0]}: {@code footprint}, {@code deadline}, {@code burst [n]}, or
-   * {@code async [events] [producers]} (burst and asynchronous throughput are not part of {@code drivers}).
+   * Runs the driver named by {@code args[0]}: {@code footprint} or {@code deadline} (Java), {@code footprint-js} or
+   * {@code deadline-js} (the nodejs runtime, {@link JsDrivers}), {@code burst [n] [java21|nodejs]}, or {@code async [events]
+   * [producers]}; {@code args[1]}, if given, is the count. Burst and asynchronous throughput are not part of
+   * {@code drivers}.
    */
   public static void main(String[] args) throws Exception {
     String which = args.length == 0 || args[0].equals("drivers") ? "all" : args[0];
@@ -41,7 +45,8 @@ public final class Drivers {
       ok &= footprint(args.length > 1 ? Integer.parseInt(args[1]) : 5000);
     }
     if (which.equals("burst")) {
-      ok &= ConcurrencyDrivers.burst(args.length > 1 ? Integer.parseInt(args[1]) : 1000);
+      ok &= ConcurrencyDrivers.burst(args.length > 1 ? Integer.parseInt(args[1]) : 1000,
+          args.length > 2 ? args[2] : "java21");
     }
     if (which.equals("deadline") || which.equals("all")) {
       ok &= deadline(args.length > 1 && !which.equals("all") ? Integer.parseInt(args[1]) : 40);
@@ -49,6 +54,12 @@ public final class Drivers {
     if (which.equals("async")) {
       ok &= AsyncThroughput.run(args.length > 1 ? Integer.parseInt(args[1]) : 500_000,
           args.length > 2 ? Integer.parseInt(args[2]) : 1);
+    }
+    if (which.equals("footprint-js")) {
+      ok &= JsDrivers.footprint(args.length > 1 ? Integer.parseInt(args[1]) : 1000);
+    }
+    if (which.equals("deadline-js")) {
+      ok &= JsDrivers.deadline(args.length > 1 ? Integer.parseInt(args[1]) : 40);
     }
     System.exit(ok ? 0 : 1);
   }
@@ -151,12 +162,12 @@ public final class Drivers {
     }
   }
 
-  private static long pct(long[] sorted, int p) {
+  static long pct(long[] sorted, int p) {
     int idx = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
     return sorted[Math.max(0, Math.min(sorted.length - 1, idx))];
   }
 
-  private static double ms(long nanos) {
+  static double ms(long nanos) {
     return nanos / 1_000_000.0;
   }
 
@@ -165,7 +176,7 @@ public final class Drivers {
         .mapToLong(p -> p.getUsage().getUsed()).sum();
   }
 
-  private static long usedHeap() throws InterruptedException {
+  static long usedHeap() throws InterruptedException {
     for (int i = 0; i < 4; i++) {
       System.gc();
       Thread.sleep(50);

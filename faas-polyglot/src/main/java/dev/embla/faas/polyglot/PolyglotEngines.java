@@ -28,7 +28,17 @@ public final class PolyglotEngines {
    * @return the new engine; the caller closes it
    */
   public static Engine newEngine(String languageId, String runtime, String implementation, Logger log) {
+    return newEngine(languageId, runtime, implementation, log, java.util.Map.of());
+  }
+
+  /**
+   * Builds the shared engine of one language, as {@link #newEngine(String, String, String, Logger)} does, with extra
+   * language options (for example, globals a runtime does not want every context to build).
+   */
+  public static Engine newEngine(String languageId, String runtime, String implementation, Logger log,
+      java.util.Map<String, String> options) {
     Engine engine = Engine.newBuilder(languageId)
+        .options(options)
         // The strictest policy the community builds support; each context repeats it (they must match).
         .sandbox(SandboxPolicy.CONSTRAINED)
         // What the engine itself prints (not a function's output: contexts have their own streams) goes to the

@@ -71,9 +71,15 @@ final class JsEnvironment implements ExecutionEnvironment {
 
   private Value driver;
   private Value invokeFn;
+  private Value identityFn;
   private Value describeFn;
   private Value handler;
-  private ProxyExecutable remaining;
+
+  // What the guest's context was last told about the function (see invoke); environment's thread only.
+  private String identityName;
+  private String identityVersion;
+  private int identityMemory;
+  private String identityArn;
 
   // The current invocation's outcome, set by the host callbacks; used by the environment's thread only.
   private Context invocation;
@@ -113,8 +119,8 @@ final class JsEnvironment implements ExecutionEnvironment {
       }
       driver = c.eval(RUNTIME).execute(hostFunctions(), environmentPairs());
       invokeFn = driver.getMember("invoke");
+      identityFn = driver.getMember("identity");
       describeFn = driver.getMember("describe");
-      remaining = args -> invocation == null ? 0 : invocation.getRemainingTimeInMillis();
       Value exports = function.isModule()
           ? c.eval(function.moduleSource(files))
           : driver.getMember("load").execute(function.entry());
@@ -164,10 +170,21 @@ final class JsEnvironment implements ExecutionEnvironment {
     resultJson = null;
     failure = null;
     try {
-      invokeFn.executeVoid(handler, new String(payload, StandardCharsets.UTF_8),
-          invocationContext.getAwsRequestId(), invocationContext.getFunctionName(),
-          invocationContext.getFunctionVersion(), invocationContext.getMemoryLimitInMB(),
-          invocationContext.getInvokedFunctionArn(), remaining);
+      // Every string handed to the guest is converted on the way in; the function's name, version, memory and ARN
+      // stay the same from one invoke to the next, so the guest keeps them and hears again only of a change.
+      String name = invocationContext.getFunctionName();
+      String version = invocationContext.getFunctionVersion();
+      int memory = invocationContext.getMemoryLimitInMB();
+      String arn = invocationContext.getInvokedFunctionArn();
+      if (memory != identityMemory || !name.equals(identityName) || !version.equals(identityVersion)
+          || !arn.equals(identityArn)) {
+        identityFn.executeVoid(name, version, memory, arn);
+        identityName = name;
+        identityVersion = version;
+        identityMemory = memory;
+        identityArn = arn;
+      }
+      invokeFn.executeVoid(handler, new String(payload, StandardCharsets.UTF_8), invocationContext.getAwsRequestId());
       runLoop();
       if (cancelled) {
         throw cancelledException();
@@ -230,6 +247,7 @@ final class JsEnvironment implements ExecutionEnvironment {
     loop.clearAll();
     driver = null;
     invokeFn = null;
+    identityFn = null;
     describeFn = null;
     handler = null;
     if (c != null) {
@@ -271,6 +289,7 @@ final class JsEnvironment implements ExecutionEnvironment {
       }
       return null;
     });
+    host.put("remaining", (ProxyExecutable) a -> invocation == null ? 0 : invocation.getRemainingTimeInMillis());
     host.put("setTimer", (ProxyExecutable) a -> loop.add(a[0], a[1].asLong(), a[2].asBoolean()));
     host.put("clearTimer", (ProxyExecutable) a -> {
       loop.clear(a[0].asInt());

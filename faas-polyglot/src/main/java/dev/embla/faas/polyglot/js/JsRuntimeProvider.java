@@ -72,7 +72,11 @@ public final class JsRuntimeProvider implements RuntimeProvider {
         throw new IllegalStateException("the nodejs runtime is closed");
       }
       if (engine == null) {
-        engine = PolyglotEngines.newEngine("js", "nodejs", "GraalJS", LOG);
+        // Globals that Node does not have, or that the runtime layer replaces (GraalJS's own console, print and the
+        // Graal object): every context would build them for nothing. CONSTRAINED refuses the options for the others
+        // of this kind (Polyglot, the Java packages, a global `arguments`).
+        engine = PolyglotEngines.newEngine("js", "nodejs", "GraalJS", LOG,
+            java.util.Map.of("js.console", "false", "js.print", "false", "js.graal-builtin", "false"));
       }
       return engine;
     }

@@ -1,10 +1,16 @@
 // Embla's Node.js-style runtime layer for GraalJS, evaluated once per execution environment (context).
 // GraalJS has no event loop, no require, no process and no fs: this file supplies small, honest versions of each,
 // over the host functions in `host` (see JsEnvironment). It returns the driver the host calls for Init and Invoke.
-(function (host, envPairs) {
+(function (hostProxy, envPairs) {
   'use strict';
   const g = globalThis;
   const SELF = 'embla-runtime.js';
+  // Every member read on the host's proxy object crosses into Java: read each host function once, here.
+  const host = {};
+  for (const name of ['write', 'setTimer', 'clearTimer', 'succeeded', 'failed', 'badPayload', 'uncaught', 'stat',
+    'readText', 'compile', 'fs', 'remaining']) {
+    host[name] = hostProxy[name];
+  }
 
   // ---- errors in Lambda's shape ----
   function describe(e) {
@@ -250,10 +256,23 @@
   g.require = makeRequire('/var/task');
 
   // ---- the driver ----
+  // What the context says about the function itself; the host sets it before the first invoke and again only when it
+  // changes (an environment serves one version, so in practice once), so that an invoke carries two strings, not six.
+  let functionName;
+  let functionVersion;
+  let memoryLimitInMB;
+  let invokedFunctionArn;
+  const remaining = () => host.remaining();
   return {
     describe,
     load,
-    invoke(handler, payload, requestId, functionName, functionVersion, memory, arn, remaining) {
+    identity(name, version, memory, arn) {
+      functionName = name;
+      functionVersion = version;
+      memoryLimitInMB = String(memory); // a string in Lambda's Node runtime too
+      invokedFunctionArn = arn;
+    },
+    invoke(handler, payload, requestId) {
       let event;
       try {
         event = payload.length === 0 ? null : JSON.parse(payload);
@@ -266,11 +285,11 @@
         awsRequestId: requestId,
         functionName,
         functionVersion,
-        memoryLimitInMB: String(memory), // a string in Lambda's Node runtime too
-        invokedFunctionArn: arn,
+        memoryLimitInMB,
+        invokedFunctionArn,
         logGroupName: '/aws/lambda/' + functionName,
         callbackWaitsForEmptyEventLoop: true,
-        getRemainingTimeInMillis: () => remaining(),
+        getRemainingTimeInMillis: remaining,
       };
       const finish = (error, value, viaCallback) => {
         if (done) return;

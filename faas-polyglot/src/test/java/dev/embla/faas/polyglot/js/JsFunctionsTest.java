@@ -85,6 +85,25 @@ class JsFunctionsTest {
   }
 
   @Test
+  void context_followsTheQualifierOfEachCall_inOneWarmEnvironment() {
+    // The runtime hands the guest the function's identity only when it changes: a call through another qualifier
+    // must still see its own ARN, and the next plain call the plain one again, with the same warm environment.
+    register("ident", "index.handler", Map.of("index.js", """
+        let calls = 0;
+        exports.handler = async (event, context) => ({
+          calls: ++calls,
+          arn: context.invokedFunctionArn.slice(context.invokedFunctionArn.lastIndexOf(':function:') + 10),
+          fn: context.functionName,
+          mem: context.memoryLimitInMB,
+        });
+        """));
+    assertThat(invoke("ident", "{}")).isEqualTo("{\"calls\":1,\"arn\":\"ident\",\"fn\":\"ident\",\"mem\":\"128\"}");
+    assertThat(invoke("ident:$LATEST", "{}"))
+        .isEqualTo("{\"calls\":2,\"arn\":\"ident:$LATEST\",\"fn\":\"ident\",\"mem\":\"128\"}");
+    assertThat(invoke("ident", "{}")).isEqualTo("{\"calls\":3,\"arn\":\"ident\",\"fn\":\"ident\",\"mem\":\"128\"}");
+  }
+
+  @Test
   void esModule_handlerAndRelativeImport() {
     register("esm", "app.handler", Map.of(
         "app.mjs", """
@@ -380,6 +399,14 @@ class JsFunctionsTest {
     // callbackWaitsForEmptyEventLoop: an interval never empties it, as in Lambda
     assertThat(r.error().orElseThrow().errorType()).isEqualTo("Sandbox.Timedout");
     assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1500);
+  }
+
+  @Test
+  void globals_areNodesNotGraalJsShellOnes() {
+    register("globals", "index.handler", Map.of("index.js", """
+        exports.handler = async () => [typeof print, typeof Graal, typeof console.log, typeof setTimeout];
+        """));
+    assertThat(invoke("globals", "{}")).isEqualTo("[\"undefined\",\"undefined\",\"function\",\"function\"]");
   }
 
   @Test
