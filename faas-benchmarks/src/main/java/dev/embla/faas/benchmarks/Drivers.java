@@ -32,6 +32,7 @@ public final class Drivers {
 
   /** Runs the driver named by {@code args[0]}: {@code footprint} or {@code deadline}. */
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].endsWith("-py")) System.exit(PyDrivers.run(args) ? 0 : 1); // python3 runtime
     String which = args.length == 0 || args[0].equals("drivers") ? "all" : args[0];
     boolean ok = true;
     if (which.equals("footprint") || which.equals("all")) {
