@@ -244,7 +244,8 @@ final class PyEnvironment implements ExecutionEnvironment {
         if (!driver.hasMember("invoke")) {
           throw new IllegalStateException("the python3 bootstrap did not return its driver");
         }
-        c.eval("python", "import json\njson.dumps(json.loads('{\"warm\": [1, 2.5, null, true]}'))");
+        // logging and traceback are imported by environments only when a function logs or fails; warm them too
+        c.eval("python", "import json, logging, traceback\njson.dumps(json.loads('{\"warm\": [1, 2.5, null, true]}'))");
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot warm the python3 runtime up", e);

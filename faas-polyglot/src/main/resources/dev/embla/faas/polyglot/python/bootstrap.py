@@ -1,18 +1,19 @@
 # Embla's Lambda-style runtime layer for GraalPy, evaluated once per execution environment (context) as
 # /var/runtime/bootstrap.py, the name Lambda's own Python runtime has, so that its frames are recognised and left out
-# of a function's stack traces the same way. It mirrors awslambdaric: the handler module is imported by importlib,
+# of a function's stack traces the same way. It mirrors awslambdaric: the handler module is imported by name,
 # the event is json.loads of the payload, the response json.dumps of the result, errors keep Lambda's shape, and the
 # root logger gets Lambda's handler and format. The host calls the returned driver for Init and Invoke (PyEnvironment).
 
 
 def _embla_bootstrap(host, function_name, function_version, memory_size, log_group_name, log_stream_name):
-    import importlib
+    # Only what every invocation needs is imported here: an idle environment keeps every module it imported, and
+    # logging (with threading, string, weakref ...) and traceback (with linecache, tokenize ...) would hold about as
+    # much heap again as the bare context, and take longer to import than the context takes to start. traceback is
+    # imported when an error is reported, and logging is configured as Lambda configures it when the function (or a
+    # library of its) first imports it, below.
     import json
-    import logging
     import os
     import sys
-    import time
-    import traceback
 
     # the name the host gave this source; its frames are the runtime's, not the function's
     bootstrap_file = (lambda: 0).__code__.co_filename
@@ -32,31 +33,73 @@ def _embla_bootstrap(host, function_name, function_version, memory_size, log_gro
     state = {'request_id': ''}
 
     # ---- logging: awslambdaric's handler, filter and format on the root logger ----
-    class LambdaLoggerHandler(logging.Handler):
-        def emit(self, record):
-            try:
-                text = self.format(record)
-            except Exception:
-                self.handleError(record)
-                return
-            for line in text.rstrip('\n').split('\n'):
-                host.log(line)
+    def configure_logging(logging):
+        import time
 
-    class LambdaLoggerFilter(logging.Filter):
-        def filter(self, record):
-            record.aws_request_id = state['request_id']
-            return True
+        class LambdaLoggerHandler(logging.Handler):
+            def emit(self, record):
+                try:
+                    text = self.format(record)
+                except Exception:
+                    self.handleError(record)
+                    return
+                for line in text.rstrip('\n').split('\n'):
+                    host.log(line)
 
-    formatter = logging.Formatter(
-        '[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s', '%Y-%m-%dT%H:%M:%S')
-    formatter.converter = time.gmtime
-    handler = LambdaLoggerHandler()
-    handler.setFormatter(formatter)
-    handler.addFilter(LambdaLoggerFilter())
-    logging.Logger.root.addHandler(handler)
-    level = os.environ.get('AWS_LAMBDA_LOG_LEVEL')
-    if level:
-        logging.Logger.root.setLevel(level.upper())
+        class LambdaLoggerFilter(logging.Filter):
+            def filter(self, record):
+                record.aws_request_id = state['request_id']
+                return True
+
+        formatter = logging.Formatter(
+            '[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s', '%Y-%m-%dT%H:%M:%S')
+        formatter.converter = time.gmtime
+        handler = LambdaLoggerHandler()
+        handler.setFormatter(formatter)
+        handler.addFilter(LambdaLoggerFilter())
+        logging.Logger.root.addHandler(handler)
+        level = os.environ.get('AWS_LAMBDA_LOG_LEVEL')
+        if level:
+            logging.Logger.root.setLevel(level.upper())
+
+    class ConfigureLoggingOnImport:
+        """A meta path finder that lets the import system find logging as it would, and configures the module once
+        it has run, before the importer gets it: by 'import logging', importlib or a library, from Init or an invoke."""
+
+        @staticmethod
+        def find_spec(name, path=None, target=None):
+            if name != 'logging':
+                return None
+            sys.meta_path.remove(ConfigureLoggingOnImport)
+            spec = None
+            for finder in sys.meta_path:
+                find = getattr(finder, 'find_spec', None)
+                spec = find(name, path, target) if find is not None else None
+                if spec is not None:
+                    break
+            if spec is None or spec.loader is None or not hasattr(spec.loader, 'exec_module'):
+                return spec
+            spec.loader = ConfiguringLoader(spec.loader)
+            return spec
+
+    class ConfiguringLoader:
+        def __init__(self, loader):
+            self.loader = loader
+
+        def create_module(self, spec):
+            return self.loader.create_module(spec)
+
+        def exec_module(self, module):
+            # the module keeps its real loader, so that nothing of the runtime shows through it
+            module.__loader__ = self.loader
+            module.__spec__.loader = self.loader
+            self.loader.exec_module(module)
+            configure_logging(module)
+
+    if 'logging' in sys.modules:
+        configure_logging(sys.modules['logging'])
+    else:
+        sys.meta_path.insert(0, ConfigureLoggingOnImport)
 
     # ---- the context object, with Lambda's names ----
     class LambdaContext:
@@ -84,6 +127,7 @@ def _embla_bootstrap(host, function_name, function_version, memory_size, log_gro
 
     # ---- errors in Lambda's shape: [kind, errorType, errorMessage, stackTrace, discard] ----
     def frames(tb):
+        import traceback
         entries = traceback.extract_tb(tb)
         # awslambdaric drops the leading frames of its own bootstrap
         while entries and entries[0].filename == bootstrap_file:
@@ -139,7 +183,10 @@ def _embla_bootstrap(host, function_name, function_version, memory_size, log_gro
                     if modname.split('.')[0] in sys.builtin_module_names:
                         return failure('INIT', 'Runtime.BuiltInModuleConflict',
                                        'Cannot use built-in module %s as a handler module' % modname)
-                    module = importlib.import_module(modname.replace('/', '.'))
+                    # importlib.import_module without importing importlib: __import__ returns the top package
+                    dotted = modname.replace('/', '.')
+                    __import__(dotted)
+                    module = sys.modules[dotted]
                 except ImportError as e:
                     return failure('INIT', 'Runtime.ImportModuleError',
                                    "Unable to import module '%s': %s" % (modname, e))
