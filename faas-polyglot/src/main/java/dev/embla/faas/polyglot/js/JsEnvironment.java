@@ -1,5 +1,6 @@
 package dev.embla.faas.polyglot.js;
 
+import dev.embla.faas.polyglot.GuestContexts;
 import dev.embla.faas.polyglot.SandboxFileSystem;
 import dev.embla.faas.spi.Context;
 import dev.embla.faas.spi.runtime.EnvironmentContext;
@@ -8,7 +9,6 @@ import dev.embla.faas.spi.runtime.FunctionFailure;
 import dev.embla.faas.spi.runtime.FunctionOutput;
 import dev.embla.faas.spi.runtime.FunctionOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -55,7 +55,8 @@ import org.graalvm.polyglot.proxy.ProxyObject;
  */
 final class JsEnvironment implements ExecutionEnvironment {
 
-  private static final Source RUNTIME = loadRuntime();
+  private static final Source RUNTIME =
+      GuestContexts.cachedResource(JsEnvironment.class, "js", "embla-runtime.js", "embla-runtime.js");
 
   private final JsPreparedFunction function;
   private final EnvironmentContext env;
@@ -236,7 +237,8 @@ final class JsEnvironment implements ExecutionEnvironment {
     org.graalvm.polyglot.Context c = context;
     if (c != null) {
       // close(true) returns only once the guest has stopped: never on the watchdog's thread
-      Thread.ofVirtual().name("embla-js-cancel-" + env.environmentId()).start(() -> closeQuietly(c));
+      Thread.ofVirtual().name("embla-js-cancel-" + env.environmentId())
+          .start(() -> GuestContexts.closeQuietly(c));
     }
   }
 
@@ -251,7 +253,7 @@ final class JsEnvironment implements ExecutionEnvironment {
     describeFn = null;
     handler = null;
     if (c != null) {
-      closeQuietly(c);
+      GuestContexts.closeQuietly(c);
     }
   }
 
@@ -474,23 +476,4 @@ final class JsEnvironment implements ExecutionEnvironment {
     stderr.flushPartial();
   }
 
-  private static void closeQuietly(org.graalvm.polyglot.Context c) {
-    try {
-      c.close(true);
-    } catch (RuntimeException ignored) {
-      // already closed, or closing a cancelled context: it is gone either way
-    }
-  }
-
-  private static Source loadRuntime() {
-    try (InputStream in = JsEnvironment.class.getResourceAsStream("embla-runtime.js")) {
-      if (in == null) {
-        throw new IllegalStateException("embla-runtime.js missing from the classpath");
-      }
-      return Source.newBuilder("js", new String(in.readAllBytes(), StandardCharsets.UTF_8), "embla-runtime.js")
-          .cached(true).buildLiteral();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 }

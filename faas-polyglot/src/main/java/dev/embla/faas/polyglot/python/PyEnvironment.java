@@ -1,5 +1,6 @@
 package dev.embla.faas.polyglot.python;
 
+import dev.embla.faas.polyglot.GuestContexts;
 import dev.embla.faas.polyglot.SandboxFileSystem;
 import dev.embla.faas.spi.Context;
 import dev.embla.faas.spi.runtime.EnvironmentContext;
@@ -55,7 +56,8 @@ final class PyEnvironment implements ExecutionEnvironment {
 
   /** Lambda's own Python runtime lives in {@code /var/runtime}; frames of this file are left out of stack traces. */
   static final String BOOTSTRAP_NAME = "/var/runtime/bootstrap.py";
-  private static final Source BOOTSTRAP = loadBootstrap();
+  private static final Source BOOTSTRAP =
+      GuestContexts.cachedResource(PyEnvironment.class, "python", "bootstrap.py", BOOTSTRAP_NAME);
   private static final DateTimeFormatter STREAM_DATE = DateTimeFormatter.ofPattern("yyyy/MM/dd");
 
   private final PyPreparedFunction function;
@@ -106,7 +108,7 @@ final class PyEnvironment implements ExecutionEnvironment {
       context = c;
       if (cancelled) {
         // cancel() ran before the context existed and could not close it
-        closeQuietly(c);
+        GuestContexts.closeQuietly(c);
         throw cancelledException();
       }
       remaining = args -> invocation == null ? 0 : invocation.getRemainingTimeInMillis();
@@ -177,7 +179,8 @@ final class PyEnvironment implements ExecutionEnvironment {
     org.graalvm.polyglot.Context c = context;
     if (c != null) {
       // close(true) returns only once the guest has stopped: never on the watchdog's thread
-      Thread.ofVirtual().name("embla-python-cancel-" + env.environmentId()).start(() -> closeQuietly(c));
+      Thread.ofVirtual().name("embla-python-cancel-" + env.environmentId())
+          .start(() -> GuestContexts.closeQuietly(c));
     }
   }
 
@@ -190,7 +193,7 @@ final class PyEnvironment implements ExecutionEnvironment {
     org.graalvm.polyglot.Context c = context;
     driver = null;
     if (c != null) {
-      closeQuietly(c);
+      GuestContexts.closeQuietly(c);
     }
   }
 
@@ -375,23 +378,4 @@ final class PyEnvironment implements ExecutionEnvironment {
     stderr.flushPartial();
   }
 
-  private static void closeQuietly(org.graalvm.polyglot.Context c) {
-    try {
-      c.close(true);
-    } catch (RuntimeException ignored) {
-      // already closed, or closing a cancelled context: it is gone either way
-    }
-  }
-
-  private static Source loadBootstrap() {
-    try (InputStream in = PyEnvironment.class.getResourceAsStream("bootstrap.py")) {
-      if (in == null) {
-        throw new IllegalStateException("bootstrap.py missing from the classpath");
-      }
-      return Source.newBuilder("python", new String(in.readAllBytes(), StandardCharsets.UTF_8), BOOTSTRAP_NAME)
-          .cached(true).buildLiteral();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 }
