@@ -151,6 +151,19 @@ public abstract class RuntimeContract {
     ContractFunction reportsConcurrency();
   }
 
+  /** Returns a zip holding one file, for a fixture whose contract functions live in one source file. */
+  protected static FunctionCode singleFileZip(String name, String content) {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(bytes)) {
+      zip.putNextEntry(new java.util.zip.ZipEntry(name));
+      zip.write(content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      zip.closeEntry();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return FunctionCode.fromBytes(bytes.toByteArray());
+  }
+
   /** Returns the runtime under test. Called once per test class. */
   protected abstract Fixture fixture();
 

@@ -2,12 +2,6 @@ package dev.embla.faas.polyglot.js;
 
 import dev.embla.faas.FunctionCode;
 import dev.embla.faas.testing.RuntimeContract;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 
 /** The {@code nodejs} runtime passes the runtime contract: every contract function is an export of one module. */
 class JsRuntimeContractTest extends RuntimeContract {
@@ -58,7 +52,7 @@ class JsRuntimeContractTest extends RuntimeContract {
 
   @Override
   protected Fixture fixture() {
-    FunctionCode code = FunctionCode.fromBytes(zipOf("contract.js", CONTRACT_JS));
+    FunctionCode code = singleFileZip("contract.js", CONTRACT_JS);
     return new Fixture() {
       @Override
       public String runtime() {
@@ -115,17 +109,5 @@ class JsRuntimeContractTest extends RuntimeContract {
         return new ContractFunction(code, "contract.gate");
       }
     };
-  }
-
-  private static byte[] zipOf(String name, String content) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
-      zip.putNextEntry(new ZipEntry(name));
-      zip.write(content.getBytes(StandardCharsets.UTF_8));
-      zip.closeEntry();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return bytes.toByteArray();
   }
 }

@@ -3,12 +3,6 @@ package dev.embla.faas.polyglot.python;
 import dev.embla.faas.FaasEngine;
 import dev.embla.faas.FunctionCode;
 import dev.embla.faas.testing.RuntimeContract;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 
 /** The {@code python3} runtime passes the runtime contract: every contract function is a function of one module. */
 class PyRuntimeContractTest extends RuntimeContract {
@@ -27,28 +21,22 @@ class PyRuntimeContractTest extends RuntimeContract {
       in_flight = 0
       max_in_flight = 0
 
-
       class ContractError(Exception):
           pass
-
 
       def fail_deliberately(message):
           raise ContractError(message)
 
-
       def echo(event, context):
           return event
-
 
       def count(event, context):
           global invocations
           invocations += 1
           return {'env': token, 'inits': inits, 'invocations': invocations}
 
-
       def fail(event, context):
           fail_deliberately(event['message'])
-
 
       def spin(event, context):
           while event.get('spin'):
@@ -58,10 +46,8 @@ class PyRuntimeContractTest extends RuntimeContract {
                   pass  # swallowed, as the contract asks
           return 'ready'
 
-
       def env(event, context):
           return dict(os.environ)
-
 
       def tmp(event, context):
           path = '/tmp/' + event['file']
@@ -80,13 +66,11 @@ class PyRuntimeContractTest extends RuntimeContract {
               print('contract-gate ' + token, flush=True)
           return {'env': token, 'before': before, 'after': read()}
 
-
       def logs(event, context):
           import sys
           print(event['message'], flush=True)
           print(event['message'] + ' on stderr', file=sys.stderr, flush=True)
           return 'logged'
-
 
       def gate(event, context):
           global in_flight, max_in_flight
@@ -101,7 +85,7 @@ class PyRuntimeContractTest extends RuntimeContract {
 
   @Override
   protected Fixture fixture() {
-    FunctionCode code = FunctionCode.fromBytes(zipOf("contract.py", CONTRACT_PY));
+    FunctionCode code = singleFileZip("contract.py", CONTRACT_PY);
     return new Fixture() {
       @Override
       public String runtime() {
@@ -164,17 +148,5 @@ class PyRuntimeContractTest extends RuntimeContract {
         return new ContractFunction(code, "contract.gate");
       }
     };
-  }
-
-  private static byte[] zipOf(String name, String content) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
-      zip.putNextEntry(new ZipEntry(name));
-      zip.write(content.getBytes(StandardCharsets.UTF_8));
-      zip.closeEntry();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return bytes.toByteArray();
   }
 }
