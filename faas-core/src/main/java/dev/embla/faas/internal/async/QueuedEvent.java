@@ -58,8 +58,7 @@ record QueuedEvent(
 
   /** Returns the function's name, without a qualifier. */
   String functionName() {
-    int colon = functionRef.indexOf(':');
-    return colon < 0 ? functionRef : functionRef.substring(0, colon);
+    return HopChain.functionOf(functionRef);
   }
 
   /** Returns this event after one more invocation that failed with {@code error}, due again at {@code nextAt}. */
