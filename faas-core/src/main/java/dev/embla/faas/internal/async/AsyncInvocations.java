@@ -539,7 +539,16 @@ public final class AsyncInvocations {
           }
           accept(d.name(), body, chain, afterRecursionStop);
         }
-        case QUEUE -> d.queue().send(new String(body, StandardCharsets.UTF_8));
+        case QUEUE -> {
+          // The queue keeps the sending thread's chain with the message (as for a send by host code a function
+          // calls into), so the event source mapping that reads it counts a loop through the queue.
+          HopChain previous = HopChain.enter(chain);
+          try {
+            d.queue().send(new String(body, StandardCharsets.UTF_8));
+          } finally {
+            HopChain.restore(previous);
+          }
+        }
         case SINK -> d.sink().deliver(body, attributes);
       }
     } catch (Exception ex) {

@@ -2,6 +2,7 @@ package dev.embla.faas.internal.source.queue;
 
 import dev.embla.faas.InMemoryQueue;
 import dev.embla.faas.InvalidConfigurationException;
+import dev.embla.faas.internal.async.HopChain;
 import dev.embla.faas.spi.source.SourceContext;
 import dev.embla.faas.spi.source.SourceRecord;
 import java.nio.charset.StandardCharsets;
@@ -38,6 +39,11 @@ import tools.jackson.databind.node.ObjectNode;
  * <p>Each receive gives a message a new receipt handle; settling a record whose handle is stale (the message was
  * received again since) does nothing, as SQS may ignore a delete with a stale handle. That keeps a slow consumer from
  * deleting a message another consumer is now processing.
+ *
+ * <p>A message sent on a thread that carries a recursion guard's chain ({@link HopChain#current()}: a destination
+ * record sent by the asynchronous dispatcher, or host code a function calls into) keeps that chain, and its records
+ * carry it as the {@link HopChain#RECORD_ATTRIBUTE} for the event source mapping. It is not part of the event: like
+ * the trace header Lambda adds to an SQS message, the function never sees it.
  *
  * <p>Concurrency: all state is guarded by one lock. Visible messages wait in a FIFO deque, in-flight ones in a set
  * ordered by the time they become visible again; every operation first moves the in-flight messages that are due
@@ -120,13 +126,15 @@ public final class LocalQueue implements InMemoryQueue {
   public String send(String body) {
     Objects.requireNonNull(body, "body");
     String id = UUID.randomUUID().toString();
+    HopChain chain = HopChain.current();
+    String hops = chain.isEmpty() ? null : chain.encode();
     lock.lock();
     try {
       if (messages.size() >= capacity) {
         throw new QueueFullException(String.format(Locale.ROOT,
             "queue %s is full: it holds its capacity of %d messages (visible and in flight)", name, capacity));
       }
-      Message m = new Message(id, sequence++, body, clock.instant());
+      Message m = new Message(id, sequence++, body, clock.instant(), hops);
       messages.put(id, m);
       visible.addLast(m);
       messageSent.signalAll();
@@ -324,23 +332,29 @@ public final class LocalQueue implements InMemoryQueue {
     String receiptHandle;
     Instant visibleAt;
     String lastFailure;
+    final String hops; // the sender's HopChain, encoded; null when it had none
 
-    Message(String id, long seq, String body, Instant sent) {
+    Message(String id, long seq, String body, Instant sent, String hops) {
       this.id = id;
       this.seq = seq;
       this.body = body;
       this.bodyBytes = body.getBytes(StandardCharsets.UTF_8);
       this.sent = sent;
       this.md5 = md5Hex(bodyBytes);
+      this.hops = hops;
     }
 
     SourceRecord toRecord() {
-      return new SourceRecord(id, bodyBytes.clone(), Map.of(
-          RECEIPT_HANDLE, receiptHandle,
-          RECEIVE_COUNT, Integer.toString(receiveCount),
-          SENT_TIMESTAMP, Long.toString(sent.toEpochMilli()),
-          FIRST_RECEIVE_TIMESTAMP, Long.toString(firstReceived.toEpochMilli()),
-          MD5_OF_BODY, md5), sent);
+      Map<String, String> attributes = HashMap.newHashMap(6); // SourceRecord copies it
+      attributes.put(RECEIPT_HANDLE, receiptHandle);
+      attributes.put(RECEIVE_COUNT, Integer.toString(receiveCount));
+      attributes.put(SENT_TIMESTAMP, Long.toString(sent.toEpochMilli()));
+      attributes.put(FIRST_RECEIVE_TIMESTAMP, Long.toString(firstReceived.toEpochMilli()));
+      attributes.put(MD5_OF_BODY, md5);
+      if (hops != null) {
+        attributes.put(HopChain.RECORD_ATTRIBUTE, hops);
+      }
+      return new SourceRecord(id, bodyBytes.clone(), attributes, sent);
     }
 
     @Override

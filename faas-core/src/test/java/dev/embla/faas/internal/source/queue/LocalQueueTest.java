@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.embla.faas.InMemoryQueue.QueueFullException;
 import dev.embla.faas.InvalidConfigurationException;
+import dev.embla.faas.internal.async.HopChain;
 import dev.embla.faas.spi.source.InvocationOutcome;
 import dev.embla.faas.spi.source.SourceContext;
 import dev.embla.faas.spi.source.SourceRecord;
@@ -182,6 +183,31 @@ class LocalQueueTest {
     assertThat(r.get("eventSource").stringValue()).isEqualTo("aws:sqs");
     assertThat(r.get("eventSourceARN").stringValue()).isEqualTo("arn:embla:sqs:local:000000000000:orders");
     assertThat(r.get("awsRegion").stringValue()).isEqualTo("local");
+  }
+
+  @Test
+  void send_onAThreadWithAHopChain_keepsItWithTheMessageAcrossRedeliveryButOutOfTheEvent() throws Exception {
+    HopChain chain = HopChain.EMPTY.plus("a").plus("b").plus("a");
+    HopChain previous = HopChain.enter(chain);
+    try {
+      queue.send("looped");
+    } finally {
+      HopChain.restore(previous);
+    }
+    queue.send("fresh");
+    List<SourceRecord> batch = receiveNow(2);
+
+    assertThat(HopChain.decode(batch.get(0).attributes().get(HopChain.RECORD_ATTRIBUTE))).isEqualTo(chain);
+    assertThat(batch.get(1).attributes()).doesNotContainKey(HopChain.RECORD_ATTRIBUTE);
+    String event = new String(queue.toEvent(batch), StandardCharsets.UTF_8);
+    assertThat(event).contains("looped").doesNotContain(HopChain.RECORD_ATTRIBUTE).doesNotContain("a=2");
+
+    queue.release(batch, "failed");
+    clock.advance(VISIBILITY);
+    List<SourceRecord> again = receiveNow(2);
+    assertThat(again).extracting(SourceRecord::id).containsExactly(batch.get(0).id(), batch.get(1).id());
+    assertThat(HopChain.decode(again.get(0).attributes().get(HopChain.RECORD_ATTRIBUTE))).isEqualTo(chain);
+    assertThat(again.get(1).attributes()).doesNotContainKey(HopChain.RECORD_ATTRIBUTE);
   }
 
   @Test
