@@ -2,6 +2,7 @@ package dev.embla.faas.internal.router;
 
 import dev.embla.faas.BatchOptions;
 import dev.embla.faas.EventSourceConnection;
+import dev.embla.faas.internal.async.HopChain;
 import dev.embla.faas.spi.source.InvocationOutcome;
 import dev.embla.faas.spi.source.PullEventSource;
 import dev.embla.faas.spi.source.SourceRecord;
@@ -15,6 +16,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -28,6 +31,15 @@ import tools.jackson.databind.json.JsonMapper;
  * empty or not in the batch fails the whole batch. Any other successful response acknowledges the whole batch (Lambda
  * needs {@code ReportBatchItemFailures} switched on for this; here it is always on, since a response of that exact
  * shape is never an accident).
+ *
+ * <p>Recursion guard: a record may carry the {@link HopChain} of the message it holds
+ * ({@link HopChain#RECORD_ATTRIBUTE}, set by the in-memory queue when the sender had one). Records whose chain already
+ * ran this mapping's function {@value HopChain#MAX_HOPS_PER_FUNCTION} times are not invoked: they are logged at WARN
+ * and deleted (Lambda would move them to the queue's dead-letter queue if it had one; the in-memory queue has none,
+ * and released they would only come back). The invocation of the other records runs with, per function, the largest
+ * count over their chains, plus one for this function, so what it sends on (to a queue, by {@code invokeAsync},
+ * through destinations) is counted one hop further. Taking the largest rather than tracking each record apart can only
+ * stop a loop sooner, never let one run longer, and a batch is one invocation whatever it holds.
  *
  * <p>Waits (the source's long poll, the batching window, the back-off after a source failure) are real time: they are
  * how long a thread blocks, and a test clock that only moves when advanced would block them forever. Due times that
@@ -48,12 +60,15 @@ final class EventSourceMapping extends Connection<PullEventSource> {
   private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(5);
   /** An empty receive faster than this means the source ignored its wait; pause so the poller does not spin. */
   private static final long MIN_EMPTY_RECEIVE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+  private static final Logger LOG = LoggerFactory.getLogger(EventSourceMapping.class);
   private static final JsonMapper JSON = dev.embla.faas.internal.json.Json.mapper().build();
   private static final byte[] BATCH_ITEM_FAILURES = "batchItemFailures".getBytes(StandardCharsets.UTF_8);
 
   private final BatchOptions options;
   private final Duration receiveWait;
   private final Consumer<EventSourceConnection> onClose;
+  private final String function; // the recursion guard counts the function, whatever alias or version is mapped
+  private final HopChain firstHop; // the chain of an invocation whose records carry none
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Object phaseLock = new Object();
   private boolean waiting; // guarded by phaseLock
@@ -67,6 +82,8 @@ final class EventSourceMapping extends Connection<PullEventSource> {
     this.options = Objects.requireNonNull(options, "options");
     this.receiveWait = Objects.requireNonNull(receiveWait, "receiveWait");
     this.onClose = Objects.requireNonNull(onClose, "onClose");
+    this.function = HopChain.functionOf(context.functionRef());
+    this.firstHop = HopChain.EMPTY.plus(function);
   }
 
   /**
@@ -232,7 +249,32 @@ final class EventSourceMapping extends Connection<PullEventSource> {
     return batch;
   }
 
-  private void process(List<SourceRecord> batch) {
+  private void process(List<SourceRecord> received) {
+    HopChain chain = HopChain.EMPTY;
+    List<SourceRecord> batch = received; // copied only once a record is left out
+    List<SourceRecord> looping = null;
+    for (int i = 0; i < received.size(); i++) {
+      SourceRecord r = received.get(i);
+      HopChain c = HopChain.decode(r.attributes().get(HopChain.RECORD_ATTRIBUTE));
+      if (c.count(function) >= HopChain.MAX_HOPS_PER_FUNCTION) {
+        if (looping == null) {
+          looping = new ArrayList<>();
+          batch = new ArrayList<>(received.subList(0, i));
+        }
+        looping.add(r);
+      } else {
+        chain = chain.max(c);
+        if (looping != null) {
+          batch.add(r);
+        }
+      }
+    }
+    if (looping != null) {
+      stopRecursion(looping);
+      if (batch.isEmpty()) {
+        return;
+      }
+    }
     byte[] event;
     try {
       event = source.toEvent(batch);
@@ -241,7 +283,15 @@ final class EventSourceMapping extends Connection<PullEventSource> {
       release(batch, "event could not be built: " + e);
       return;
     }
-    InvocationOutcome outcome = context.invoke(event);
+    InvocationOutcome outcome;
+    // Set on the thread the function runs on, as the asynchronous dispatcher does, so that what it sends on carries
+    // the chain; restored after, because this thread polls for records of other chains next.
+    HopChain previous = HopChain.enter(chain.isEmpty() ? firstHop : chain.plus(function));
+    try {
+      outcome = context.invoke(event);
+    } finally {
+      HopChain.restore(previous);
+    }
     if (!outcome.succeeded()) {
       release(batch, "invocation " + outcome.requestId() + " failed: "
           + (outcome.errorType() == null ? "function error" : outcome.errorType()));
@@ -261,6 +311,23 @@ final class EventSourceMapping extends Connection<PullEventSource> {
       acknowledge(ok);
     }
     release(failed, "reported in batchItemFailures by invocation " + outcome.requestId());
+  }
+
+  /**
+   * Deletes records that would run the function for the 17th time in their chain, with a WARN log as the asynchronous
+   * guard writes. Deleted rather than released: released, they would come back after the visibility timeout and be
+   * stopped again, forever.
+   */
+  private void stopRecursion(List<SourceRecord> looping) {
+    StringBuilder which = new StringBuilder();
+    for (SourceRecord r : looping) {
+      which.append(which.isEmpty() ? "" : ", ").append(r.id()).append(' ')
+          .append(HopChain.decode(r.attributes().get(HopChain.RECORD_ATTRIBUTE)));
+    }
+    LOG.warn("function '{}': {} message(s) from {} not invoked and deleted by recursive loop detection: each would run "
+        + "it for the {}th time or more in one chain of events: {}", function, looping.size(), source.describe(),
+        HopChain.MAX_HOPS_PER_FUNCTION + 1, which);
+    acknowledge(looping);
   }
 
   /** Returns the ids of the records the function reported as failed; every id when the report is invalid. */

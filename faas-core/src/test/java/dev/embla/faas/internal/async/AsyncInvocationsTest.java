@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.embla.faas.AsyncInvocation;
 import dev.embla.faas.AsyncQueueFullException;
+import dev.embla.faas.BatchOptions;
 import dev.embla.faas.Destination;
 import dev.embla.faas.EngineClosedException;
+import dev.embla.faas.EventSourceConnection;
 import dev.embla.faas.EventInvokeConfig;
 import dev.embla.faas.EventSources;
 import dev.embla.faas.FaasEngine;
@@ -456,6 +458,72 @@ class AsyncInvocationsTest {
     }
     Await.until("nothing left", () -> engine.asyncQueue().pendingCount() == 0);
     assertThat(invocations("self")).isEqualTo(16);
+  }
+
+  private static final String MAPPING_LOGGER = "dev.embla.faas.internal.router.EventSourceMapping";
+
+  private static boolean loopStopped(LogCapture log) {
+    return log.lines().stream().anyMatch(l -> l.message().contains("recursive loop detection"));
+  }
+
+  @Test
+  void recursionGuard_stopsALoopThroughAQueueDestinationAndItsMappingAfterSixteenRuns() {
+    HostCallRuntime host = new HostCallRuntime();
+    LocalEngine e = newEngine(FaasEngine.builder().addRuntime(host));
+    InMemoryQueue loop = EventSources.queue("loop");
+    e.createFunction(FunctionConfig.builder("looper").runtime("host").handler("h").build(),
+        FunctionCode.fromDirectory(code));
+    e.putFunctionEventInvokeConfig("looper", EventInvokeConfig.builder().onSuccess(Destination.queue(loop)).build());
+    // Run by the queue's mapping, the function has the host invoke it asynchronously, and the on-success record of
+    // that run goes back to the queue: looper -> invokeAsync -> looper -> on-success -> queue -> mapping -> looper.
+    host.code = (function, payload) -> {
+      if (payload.contains("\"Records\"")) {
+        e.invokeAsync("looper", "{}");
+      }
+    };
+
+    EventSourceConnection mapping;
+    try (LogCapture mappingLog = LogCapture.of(MAPPING_LOGGER);
+        LogCapture asyncLog = LogCapture.of(AsyncInvocations.class.getName())) {
+      mapping = e.connect(loop, "looper", new BatchOptions(1, Duration.ZERO));
+      loop.send("{\"start\":true}"); // from the test's thread: no chain, so a first hop like any other message
+      Await.until("the loop stopped", () -> loopStopped(mappingLog));
+
+      // Runs 1, 3, ..., 15 by the mapping, 2, 4, ..., 16 asynchronous; the 17th would be the mapping's.
+      assertThat(host.runs("looper")).isEqualTo(16);
+      assertThat(mappingLog.lines()).filteredOn(l -> l.message().contains("recursive loop detection"))
+          .singleElement().satisfies(l -> assertThat(l.message())
+              .contains("function 'looper'", "queue loop", "17th time", "{looper=16}"));
+      assertThat(loopStopped(asyncLog)).as("stopped by the mapping, not the asynchronous guard").isFalse();
+    }
+    Await.until("nothing left", () -> e.asyncQueue().pendingCount() == 0
+        && loop.approximateNumberOfMessages() + loop.approximateNumberOfMessagesNotVisible() == 0);
+    assertThat(mapping.succeeded()).isEqualTo(8);
+    assertThat(host.runs("looper")).isEqualTo(16);
+  }
+
+  @Test
+  void recursionGuard_stopsAFunctionSendingToItsOwnQueueFromHostCodeAfterSixteenRuns() {
+    HostCallRuntime host = new HostCallRuntime();
+    LocalEngine e = newEngine(FaasEngine.builder().addRuntime(host));
+    InMemoryQueue loop = EventSources.queue("echo-chamber");
+    e.createFunction(FunctionConfig.builder("sender").runtime("host").handler("h").build(),
+        FunctionCode.fromDirectory(code));
+    host.code = (function, payload) -> loop.send("{\"again\":true}"); // on the invocation's thread
+
+    try (LogCapture log = LogCapture.of(MAPPING_LOGGER)) {
+      EventSourceConnection mapping = e.connect(loop, "sender", new BatchOptions(1, Duration.ZERO));
+      loop.send("{\"start\":true}");
+      Await.until("the loop stopped", () -> loopStopped(log));
+
+      assertThat(host.runs("sender")).isEqualTo(16);
+      assertThat(mapping.succeeded()).isEqualTo(16);
+      assertThat(log.lines()).singleElement().satisfies(l -> assertThat(l.message())
+          .contains("function 'sender'", "queue echo-chamber", "{sender=16}"));
+    }
+    Await.until("queue empty",
+        () -> loop.approximateNumberOfMessages() + loop.approximateNumberOfMessagesNotVisible() == 0);
+    assertThat(host.runs("sender")).isEqualTo(16);
   }
 
   @Test

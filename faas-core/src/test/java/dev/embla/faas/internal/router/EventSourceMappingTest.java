@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.embla.faas.BatchOptions;
 import dev.embla.faas.FunctionNotFoundException;
+import dev.embla.faas.internal.async.HopChain;
 import dev.embla.faas.internal.source.queue.LocalQueue;
 import dev.embla.faas.spi.source.PullEventSource;
 import dev.embla.faas.spi.source.SourceRecord;
 import dev.embla.faas.testing.Await;
 import dev.embla.faas.testing.FakeTicker;
+import dev.embla.faas.testing.LogCapture;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -299,6 +301,126 @@ class EventSourceMappingTest {
     assertThat(m.awaitStopped(Duration.ofSeconds(10))).isTrue();
     // The function was not interrupted by the close and did its work: deleting it avoids a duplicate delivery.
     assertThat(m.succeeded()).isEqualTo(1);
+    assertThat(queue.approximateNumberOfMessages() + queue.approximateNumberOfMessagesNotVisible()).isZero();
+  }
+
+  // ---- recursion guard ----
+
+  /** Sends as a function's own code would, on a thread that runs an invocation of chain {@code chain}. */
+  private String sendFrom(HopChain chain, String body) {
+    HopChain previous = HopChain.enter(chain);
+    try {
+      return queue.send(body);
+    } finally {
+      HopChain.restore(previous);
+    }
+  }
+
+  private static HopChain times(String function, int n, HopChain chain) {
+    for (int i = 0; i < n; i++) {
+      chain = chain.plus(function);
+    }
+    return chain;
+  }
+
+  /** Makes the invoker remember the chain each invocation ran with, as code inside the function would see it. */
+  private List<HopChain> recordChains() {
+    List<HopChain> seen = new CopyOnWriteArrayList<>();
+    invoker.answer((ref, payload) -> {
+      seen.add(HopChain.current());
+      return FakeInvoker.success("null");
+    });
+    return seen;
+  }
+
+  @Test
+  void pollOnce_messageWithNoChain_isProcessedAsTheFunctionsFirstHop() throws Exception {
+    List<HopChain> seen = recordChains();
+    queue.send("{\"fresh\":true}");
+    EventSourceMapping m = mapping(queue, BatchOptions.defaults());
+
+    assertThat(m.pollOnce()).isEqualTo(1);
+
+    assertThat(records(invoker.calls().getFirst())).singleElement()
+        .satisfies(r -> assertThat(r.get("body").stringValue()).isEqualTo("{\"fresh\":true}"));
+    assertThat(seen).containsExactly(HopChain.EMPTY.plus("handler"));
+    assertThat(HopChain.current()).as("poller thread's chain restored").isSameAs(HopChain.EMPTY);
+    assertThat(queue.approximateNumberOfMessages() + queue.approximateNumberOfMessagesNotVisible()).isZero();
+    assertThat(m.succeeded()).isEqualTo(1);
+  }
+
+  @Test
+  void pollOnce_messageWhoseChainRanTheFunction15Times_runsItASixteenthTime() throws Exception {
+    List<HopChain> seen = recordChains();
+    sendFrom(times("handler", 15, HopChain.EMPTY.plus("other")), "{}");
+    EventSourceMapping m = mapping(queue, BatchOptions.defaults());
+
+    m.pollOnce();
+
+    assertThat(seen).singleElement().satisfies(c -> {
+      assertThat(c.count("handler")).isEqualTo(HopChain.MAX_HOPS_PER_FUNCTION);
+      assertThat(c.count("other")).isEqualTo(1);
+    });
+    assertThat(m.succeeded()).isEqualTo(1);
+  }
+
+  @Test
+  void pollOnce_messageWhoseChainRanTheFunction16Times_isDeletedUnprocessedWithAWarning() throws Exception {
+    String id = sendFrom(times("handler", HopChain.MAX_HOPS_PER_FUNCTION, HopChain.EMPTY), "{}");
+    EventSourceMapping m = mapping(queue, BatchOptions.defaults());
+
+    try (LogCapture log = LogCapture.of(EventSourceMapping.class.getName())) {
+      assertThat(m.pollOnce()).isEqualTo(1);
+
+      assertThat(log.lines()).singleElement().satisfies(l -> assertThat(l.message())
+          .contains("function 'handler'", "queue orders", "recursive loop detection", "17th time", id,
+              "{handler=16}"));
+    }
+    assertThat(invoker.count()).isZero();
+    clock.advance(VISIBILITY.multipliedBy(2));
+    assertThat(queue.approximateNumberOfMessages() + queue.approximateNumberOfMessagesNotVisible())
+        .as("deleted, not left to come back").isZero();
+    assertThat(m.succeeded() + m.failed()).isZero();
+  }
+
+  @Test
+  void pollOnce_batchMixingLoopingAndFreshMessages_invokesOnlyTheOthersWithTheLargestCountOfEach() throws Exception {
+    List<HopChain> seen = recordChains();
+    String fresh = queue.send("fresh");
+    String looping = sendFrom(times("handler", 16, HopChain.EMPTY), "looping");
+    String third = sendFrom(times("other", 2, times("handler", 3, HopChain.EMPTY)), "third");
+    // Sixteen runs of another function do not stop this one: the guard counts per function.
+    String otherLoop = sendFrom(times("other", 16, HopChain.EMPTY), "otherLoop");
+    EventSourceMapping m = mapping(queue, BatchOptions.defaults());
+
+    try (LogCapture log = LogCapture.of(EventSourceMapping.class.getName())) {
+      assertThat(m.pollOnce()).isEqualTo(4);
+
+      assertThat(log.lines()).singleElement().satisfies(l -> assertThat(l.message())
+          .contains("1 message(s)", looping).doesNotContain(fresh, third, otherLoop));
+    }
+    assertThat(records(invoker.calls().getFirst())).extracting(r -> r.get("messageId").stringValue())
+        .containsExactly(fresh, third, otherLoop);
+    assertThat(seen).singleElement().satisfies(c -> {
+      assertThat(c.count("handler")).isEqualTo(4);
+      assertThat(c.count("other")).isEqualTo(16);
+    });
+    assertThat(queue.approximateNumberOfMessages() + queue.approximateNumberOfMessagesNotVisible()).isZero();
+    assertThat(m.succeeded()).isEqualTo(1);
+  }
+
+  @Test
+  void pollOnce_qualifiedFunctionRef_countsTheFunction() throws Exception {
+    RouterSourceContext context = new RouterSourceContext("handler:live", queue.describe(), clock, timers, invoker);
+    queue.start(context);
+    EventSourceMapping m = new EventSourceMapping("esm-2", queue, context, BatchOptions.defaults(), Duration.ZERO,
+        c -> {});
+    started.add(m);
+    sendFrom(times("handler", 16, HopChain.EMPTY), "looping");
+
+    m.pollOnce();
+
+    assertThat(invoker.count()).isZero();
     assertThat(queue.approximateNumberOfMessages() + queue.approximateNumberOfMessagesNotVisible()).isZero();
   }
 
