@@ -7,6 +7,9 @@ import dev.embla.faas.InvocationResult;
 import dev.embla.faas.benchmarks.functions.HoldHandler;
 import dev.embla.faas.benchmarks.functions.NoopHandler;
 import dev.embla.faas.internal.engine.LocalEngine;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
@@ -16,18 +19,40 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The burst measurement of issue 4: from 0 to N concurrent invocations of a Java function, each of which holds its
- * environment for {@link #HOLD_MS} ms so that all N need an environment of their own (N cold starts).
+ * The burst measurement of issue 4: from 0 to N concurrent invocations, each of which holds its environment for
+ * {@link #HOLD_MS} ms so that all N need an environment of their own (N cold starts).
  *
  * <pre>
- *   ./embla bench burst 1000            # java21
- *   ./embla bench burst 200 nodejs      # the nodejs runtime
+ *   ./embla bench burst 1000            # java21: 10 warm-up bursts, then 5 measured ones
+ *   ./embla bench burst 200 nodejs      # the nodejs runtime: 20 warm-up bursts, then 5 measured ones
+ *   ./embla bench burst N RUNTIME WARMUPS MEASURED
  * </pre>
  *
- * <p>Figures: new environments per second (N over the time from release to the N-th Init finished, taken as the time
- * until every invocation returned minus the hold), and the p99 of each invocation's latency minus the hold, against
- * the steady-state cold-start p99 of the same engine (sequential {@code invokeCold}). Goals: at least 10,000 new Java
- * environments per second (1,000 for JavaScript), and burst p99 at most twice the steady-state cold-start p99.
+ * <p>Each burst is a new function (so every one of its environments is new), N virtual threads held on one latch, and
+ * the latch released. Like a JMH run, the first bursts of the JVM are warm-up: they run while the JIT is still
+ * compiling the burst path (and, for JavaScript, while Truffle compiles the runtime layer), and their figures are
+ * printed but not judged; the first one is reported on its own as the cold JVM's figure. Between bursts the function
+ * is deleted and a full GC collects its environments' class loaders, so one burst does not pay for the last.
+ *
+ * <p>Figures, per burst and over the measured bursts together:
+ * <ul>
+ *   <li><b>new environments per second</b>: cold starts over the ramp, the time from the release to the moment the
+ *       last environment was ready. For Java that moment is read inside the function (the handler returns
+ *       {@code System.nanoTime()} at its entry; the driver is the same JVM); for JavaScript it is taken as the time
+ *       until every invocation returned, minus the hold;
+ *   <li><b>invoke latency during the burst</b>: from the caller's {@code invoke} to its return, minus the time the
+ *       handler itself held the call (for Java the handler's own measurement of its sleep, for JavaScript the
+ *       requested hold, so the JS figure also carries the timer's lateness). Its p99 over the measured bursts is
+ *       compared with the steady-state cold-start p99 of the same engine (sequential forced cold starts of a no-op
+ *       function, after a warm-up of the same length as the measurement). This is what the engine adds to a call
+ *       while N others are starting: a lock convoy or contention in the cold path shows here;
+ *   <li><b>latency from the release</b>, printed beside it and not judged: the same, but counted from the moment the
+ *       latch opened, so it also holds the time a caller waited for a CPU before it could call {@code invoke}. With N
+ *       Inits released at once on two cores, the last caller cannot start before about N × Init CPU time / 2 has
+ *       passed, whatever the engine does.
+ * </ul>
+ * Goals: at least 10,000 new Java environments per second (1,000 for JavaScript), and burst p99 at most twice the
+ * steady-state cold-start p99. The driver exits 1 when either is missed.
  */
 final class ConcurrencyDrivers {
 
@@ -36,34 +61,38 @@ final class ConcurrencyDrivers {
 
   private ConcurrencyDrivers() {}
 
-  static boolean burst(int n) throws Exception {
-    return burst(n, "java21");
+  /** One burst's figures. */
+  private record Burst(int colds, long rampNanos, long[] latencies, long[] fromRelease) {
+    double perSecond() {
+      return colds / (rampNanos / 1e9);
+    }
   }
 
-  static boolean burst(int n, String runtime) throws Exception {
+  static boolean burst(int n, String runtime, int warmups, int measured) throws Exception {
     boolean js = runtime.equals("nodejs");
+    if (!js && !runtime.equals("java21")) {
+      throw new IllegalArgumentException("burst runs java21 or nodejs, was " + runtime);
+    }
     int goal = js ? 1_000 : 10_000;
-    int steady = js ? 300 : 2_000;
+    int steady = js ? 2_000 : 5_000;
     try (FaasEngine engine = FaasEngine.builder().concurrencyLimit(n + 10).environmentMemoryBudgetMb(1L << 40)
         .build()) {
       LocalEngine local = (LocalEngine) engine;
+      Path jsCode = null;
       if (js) {
-        java.nio.file.Path code = java.nio.file.Files.createTempDirectory("embla-burst-js");
-        java.nio.file.Files.writeString(code.resolve("noop.js"), "exports.handler = async (event) => event;");
-        java.nio.file.Files.writeString(code.resolve("hold.js"),
+        jsCode = Files.createTempDirectory("embla-burst-js");
+        Files.writeString(jsCode.resolve("noop.js"), "exports.handler = async (event) => event;");
+        Files.writeString(jsCode.resolve("hold.js"),
             "exports.handler = (ms) => new Promise((resolve) => setTimeout(() => resolve(ms), ms));");
         engine.createFunction(FunctionConfig.builder("noop").runtime("nodejs").handler("noop.handler").build(),
-            FunctionCode.fromDirectory(code));
-        engine.createFunction(FunctionConfig.builder("hold").runtime("nodejs").handler("hold.handler")
-            .timeout(java.time.Duration.ofSeconds(60)).initTimeout(java.time.Duration.ofSeconds(60)).build(),
-            FunctionCode.fromDirectory(code));
+            FunctionCode.fromDirectory(jsCode));
       } else {
         engine.createFunction(FunctionConfig.builder("noop").runtime("java21").handler(NoopHandler.class.getName())
             .build(), FunctionCode.fromDirectory(FunctionPackages.directoryOf(NoopHandler.class)));
-        engine.createFunction(FunctionConfig.builder("hold").runtime("java21").handler(HoldHandler.class.getName())
-            .build(), FunctionCode.fromDirectory(FunctionPackages.directoryOf(HoldHandler.class)));
       }
-      // Steady state: sequential cold starts, warmed up first.
+      Path javaCode = js ? null : FunctionPackages.directoryOf(HoldHandler.class);
+
+      // Steady state: sequential forced cold starts, after as many to warm up.
       for (int i = 0; i < steady; i++) {
         local.invokeCold("noop", "\"w\"".getBytes());
       }
@@ -75,42 +104,108 @@ final class ConcurrencyDrivers {
       }
       Arrays.sort(cold);
       long coldP99 = cold[cold.length * 99 / 100];
+      System.out.printf(Locale.ROOT, "steady-state cold start (%s, %d sequential): p50 %.1f us, p99 %.1f us%n",
+          runtime, steady, cold[steady / 2] / 1e3, coldP99 / 1e3);
 
-      long holdNanos = TimeUnit.MILLISECONDS.toNanos(HOLD_MS);
-      ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
-      CountDownLatch go = new CountDownLatch(1);
-      Future<?>[] calls = new Future<?>[n];
-      long[] latency = new long[n];
+      long[] all = new long[measured * n];
+      long[] allFromRelease = new long[measured * n];
+      long colds = 0;
+      long ramp = 0;
+      for (int b = 0; b < warmups + measured; b++) {
+        String name = "hold-" + b;
+        FunctionConfig.Builder config = FunctionConfig.builder(name).runtime(runtime)
+            .timeout(Duration.ofSeconds(60)).initTimeout(Duration.ofSeconds(60));
+        engine.createFunction(js ? config.handler("hold.handler").build()
+                : config.handler(HoldHandler.class.getName()).build(),
+            FunctionCode.fromDirectory(js ? jsCode : javaCode));
+        Burst burst = runBurst(engine, name, n, js);
+        engine.deleteFunction(name);
+        boolean warmup = b < warmups;
+        System.out.printf(Locale.ROOT, "%s burst %d: %d cold starts in %.1f ms: %.0f new environments/s;"
+                + " latency from the call p50 %.1f us, p99 %.1f us; from the release p50 %.1f ms, p99 %.1f ms%n",
+            warmup ? "warm-up" : "measured", b + 1, burst.colds, burst.rampNanos / 1e6, burst.perSecond(),
+            pct(burst.latencies, 50) / 1e3, pct(burst.latencies, 99) / 1e3, pct(burst.fromRelease, 50) / 1e6,
+            pct(burst.fromRelease, 99) / 1e6);
+        if (b == 0) {
+          System.out.printf(Locale.ROOT, "first burst of the JVM (not judged): %.0f new environments/s, p99 %.1f ms%n",
+              burst.perSecond(), pct(burst.latencies, 99) / 1e6);
+        }
+        if (!warmup) {
+          System.arraycopy(burst.latencies, 0, all, (b - warmups) * n, n);
+          System.arraycopy(burst.fromRelease, 0, allFromRelease, (b - warmups) * n, n);
+          colds += burst.colds;
+          ramp += burst.rampNanos;
+        }
+        Thread.sleep(300); // the deleted function's environments shut down on the engine's shutdown threads
+        System.gc();
+      }
+      Arrays.sort(all);
+      Arrays.sort(allFromRelease);
+      long burstP99 = pct(all, 99);
+      double perSecond = colds / (ramp / 1e9);
+      System.out.printf(Locale.ROOT, "burst (%s): %d measured bursts of %d concurrent invocations: %d cold starts,"
+          + " %.0f new environments/s (goal >= %d)%n", runtime, measured, n, colds, perSecond, goal);
+      System.out.printf(Locale.ROOT, "burst: invoke latency from the call, minus the hold: p50 %.1f us, p99 %.1f us;"
+          + " steady-state cold start p99 %.1f us; ratio %.2f (goal <= 2)%n", pct(all, 50) / 1e3,
+          burstP99 / 1e3, coldP99 / 1e3, burstP99 / (double) coldP99);
+      System.out.printf(Locale.ROOT, "burst: latency from the release (includes waiting for a CPU to start the call),"
+          + " minus the hold: p50 %.1f ms, p99 %.1f ms; ratio %.0f (not judged: N cold starts on %d cores cannot"
+          + " all start at once)%n", pct(allFromRelease, 50) / 1e6, pct(allFromRelease, 99) / 1e6,
+          pct(allFromRelease, 99) / (double) coldP99, Runtime.getRuntime().availableProcessors());
+      return perSecond >= goal && burstP99 <= 2 * coldP99;
+    }
+  }
+
+  private static Burst runBurst(FaasEngine engine, String function, int n, boolean js) throws Exception {
+    long holdNanos = TimeUnit.MILLISECONDS.toNanos(HOLD_MS);
+    long[] latency = new long[n];
+    long[] fromRelease = new long[n];
+    long[] ready = new long[n];
+    long[] release = new long[1];
+    CountDownLatch go = new CountDownLatch(1);
+    Future<?>[] calls = new Future<?>[n];
+    long start;
+    long end;
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
       for (int i = 0; i < n; i++) {
         int k = i;
         calls[i] = threads.submit(() -> {
           go.await();
           long t0 = System.nanoTime();
-          InvocationResult r = engine.invoke("hold", Integer.toString(HOLD_MS));
-          latency[k] = System.nanoTime() - t0 - holdNanos;
+          InvocationResult r = engine.invoke(function, Integer.toString(HOLD_MS));
+          long t1 = System.nanoTime();
           if (r.isError()) {
             throw new IllegalStateException(r.payloadAsString());
           }
+          long held = holdNanos;
+          if (!js) {
+            String[] stamps = r.payloadAsString().replaceAll("[\\[\\] ]", "").split(",");
+            long entered = Long.parseLong(stamps[0]);
+            held = Long.parseLong(stamps[1]) - entered;
+            ready[k] = entered;
+          }
+          latency[k] = t1 - t0 - held;
+          fromRelease[k] = t1 - release[0] - held;
           return null;
         });
       }
-      long start = System.nanoTime();
+      Thread.sleep(100); // every caller waiting on the latch
+      start = System.nanoTime();
+      release[0] = start; // published to the callers by the latch
       go.countDown();
       for (Future<?> f : calls) {
         f.get(5, TimeUnit.MINUTES);
       }
-      long elapsed = System.nanoTime() - start - holdNanos;
-      threads.shutdown();
-      long colds = engine.getFunctionMetrics("hold").coldStarts();
-      Arrays.sort(latency);
-      long burstP99 = latency[n * 99 / 100];
-      double perSecond = colds / (elapsed / 1e9);
-      System.out.printf(Locale.ROOT, "burst (%s): %d concurrent invocations, %d cold starts, %.0f new environments/s"
-          + " (goal >= %d)%n", runtime, n, colds, perSecond, goal);
-      System.out.printf(Locale.ROOT, "burst: invoke latency minus the %d ms hold: p50 %.1f us, p99 %.1f us;"
-          + " steady-state cold start p99 %.1f us; ratio %.2f (goal <= 2)%n", HOLD_MS, latency[n / 2] / 1e3,
-          burstP99 / 1e3, coldP99 / 1e3, burstP99 / (double) coldP99);
-      return perSecond >= goal && burstP99 <= 2 * coldP99;
+      end = System.nanoTime();
     }
+    long rampEnd = js ? end - holdNanos : Arrays.stream(ready).max().orElseThrow();
+    Arrays.sort(latency);
+    Arrays.sort(fromRelease);
+    int colds = (int) engine.getFunctionMetrics(function).coldStarts();
+    return new Burst(colds, rampEnd - start, latency, fromRelease);
+  }
+
+  private static long pct(long[] sorted, int percentile) {
+    return sorted[Math.min(sorted.length - 1, sorted.length * percentile / 100)];
   }
 }

@@ -34,7 +34,7 @@ public final class Drivers {
 
   /**
    * Runs the driver named by {@code args[0]}: {@code footprint} or {@code deadline} (Java), {@code footprint-js} or
-   * {@code deadline-js} (the nodejs runtime, {@link JsDrivers}), {@code burst [n] [java21|nodejs]}, or {@code async [events]
+   * {@code deadline-js} (the nodejs runtime, {@link JsDrivers}), {@code burst [n] [java21|nodejs] [warm-up bursts] [measured bursts]}, or {@code async [events]
    * [producers]}; {@code args[1]}, if given, is the count. Burst and asynchronous throughput are not part of
    * {@code drivers}.
    */
@@ -46,8 +46,10 @@ public final class Drivers {
       ok &= footprint(args.length > 1 ? Integer.parseInt(args[1]) : 5000);
     }
     if (which.equals("burst")) {
-      ok &= ConcurrencyDrivers.burst(args.length > 1 ? Integer.parseInt(args[1]) : 1000,
-          args.length > 2 ? args[2] : "java21");
+      String runtime = args.length > 2 ? args[2] : "java21";
+      ok &= ConcurrencyDrivers.burst(args.length > 1 ? Integer.parseInt(args[1]) : 1000, runtime,
+          args.length > 3 ? Integer.parseInt(args[3]) : runtime.equals("nodejs") ? 20 : 10,
+          args.length > 4 ? Integer.parseInt(args[4]) : 5);
     }
     if (which.equals("deadline") || which.equals("all")) {
       ok &= deadline(args.length > 1 && !which.equals("all") ? Integer.parseInt(args[1]) : 40);
