@@ -7,10 +7,28 @@ import dev.embla.faas.internal.engine.LocalEngine;
 import dev.embla.faas.testing.Await;
 import dev.embla.faas.testing.JavaFunctions;
 import dev.embla.faas.testing.LogCapture;
+import dev.embla.faas.spi.Context;
+import dev.embla.faas.spi.runtime.ExecutionEnvironment;
+import dev.embla.faas.spi.runtime.FunctionDefinition;
+import dev.embla.faas.spi.runtime.PreparedFunction;
+import dev.embla.faas.spi.runtime.RuntimeProvider;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The per-invocation allocation budget on real Java functions (allocation is real; the watchdog samples it): runaway
@@ -219,5 +237,105 @@ class AllocationBudgetTest {
           .append("}],\"status\":\"NEW\"}");
     }
     return json.append(']').toString();
+  }
+
+  // ---- guest code on a thread of the environment's own (ExecutionEnvironment#guestThread, as python3 does) ----
+
+  @Test
+  void guestOnItsOwnThread_isStoppedOverBudget_byWhatThatThreadAllocates(@TempDir Path code) {
+    try (FaasEngine e = FaasEngine.builder().allocationBudgetFactor(1).addRuntime(new OwnThreadRuntime()).build()) {
+      // A timeout far off: if the budget looked at the waiting caller's thread, this would end as a timeout instead.
+      e.createFunction(FunctionConfig.builder("own").runtime("own-thread").handler("h")
+          .timeout(Duration.ofSeconds(30)).build(), FunctionCode.fromDirectory(code));
+
+      FunctionError error = e.invoke("own", "-1").error().orElseThrow();
+
+      assertThat(error.errorType()).isEqualTo("Runtime.OutOfMemory");
+    }
+  }
+
+  @Test
+  void guestOnItsOwnThread_isReportedWithWhatThatThreadAllocated(@TempDir Path code) {
+    try (FaasEngine e = FaasEngine.builder().allocationBudgetFactor(1).addRuntime(new OwnThreadRuntime()).build()) {
+      e.createFunction(FunctionConfig.builder("own").runtime("own-thread").handler("h").build(),
+          FunctionCode.fromDirectory(code));
+
+      InvocationResult r = e.invoke("own", "40"); // 40 MB allocated on the guest's thread, none on the caller's
+
+      assertThat(r.isError()).isFalse();
+      assertThat(r.maxMemoryUsedMb()).isBetween(40, 127);
+    }
+  }
+
+  /**
+   * Runtime {@code own-thread}: each environment runs its invocations on a thread of its own, and the invocation
+   * allocates (and keeps) as many megabytes as its payload says, forever for {@code -1}.
+   */
+  static final class OwnThreadRuntime implements RuntimeProvider {
+    @Override
+    public Set<String> runtimes() {
+      return Set.of("own-thread");
+    }
+
+    @Override
+    public PreparedFunction prepare(FunctionDefinition definition) {
+      return context -> new OwnThreadEnvironment();
+    }
+  }
+
+  private static final class OwnThreadEnvironment implements ExecutionEnvironment {
+    private final AtomicReference<Thread> own = new AtomicReference<>();
+    private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "own-thread-guest");
+      t.setDaemon(true);
+      own.set(t);
+      return t;
+    });
+    private volatile boolean cancelled;
+
+    OwnThreadEnvironment() {
+      CompletableFuture.runAsync(() -> {}, thread).join(); // the thread exists before Init, as guestThread asks
+    }
+
+    @Override
+    public void init() {}
+
+    @Override
+    public byte[] invoke(byte[] payload, Context context) {
+      int mb = Integer.parseInt(new String(payload, StandardCharsets.UTF_8));
+      Future<byte[]> answer = thread.submit(() -> {
+        List<byte[]> kept = new ArrayList<>();
+        for (int i = 0; mb < 0 || i < mb; i++) {
+          if (cancelled) {
+            throw new CancellationException("cancelled");
+          }
+          kept.add(new byte[1 << 20]);
+        }
+        return ("\"" + kept.size() + "\"").getBytes(StandardCharsets.UTF_8);
+      });
+      try {
+        return answer.get();
+      } catch (ExecutionException ex) {
+        throw (RuntimeException) ex.getCause();
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        throw new CancellationException("interrupted");
+      }
+    }
+
+    @Override
+    public void cancel() {
+      cancelled = true;
+    }
+
+    @Override
+    public void shutdown(Duration bound) {
+      thread.shutdownNow();
+    }
+
+    @Override
+    public Thread guestThread() {
+      return own.get();
+    }
   }
 }

@@ -151,8 +151,9 @@ public final class Invoker {
   private FunctionError init(FunctionVersion version, PooledEnvironment env, long t0) {
     Throwable failure = null;
     int memorySizeMb = version.config().memorySizeMb();
-    env.arm(t0 + version.config().initTimeout().toNanos(), Thread.currentThread().threadId(),
-        THREADS.getCurrentThreadAllocatedBytes(), budget.bytesFor(memorySizeMb));
+    Thread guest = env.delegate().guestThread();
+    env.arm(t0 + version.config().initTimeout().toNanos(), threadIdOf(guest), allocatedBy(guest),
+        budget.bytesFor(memorySizeMb));
     try {
       env.delegate().init();
     } catch (Throwable t) {
@@ -185,6 +186,18 @@ public final class Invoker {
     return null;
   }
 
+  // The guest's thread is the caller's unless the runtime runs guest code on a thread of its own
+  // (ExecutionEnvironment#guestThread); allocation is measured where the guest runs.
+  private static long threadIdOf(Thread guest) {
+    return guest == null ? Thread.currentThread().threadId() : guest.threadId();
+  }
+
+  private static long allocatedBy(Thread guest) {
+    return guest == null
+        ? THREADS.getCurrentThreadAllocatedBytes()
+        : THREADS.getThreadAllocatedBytes(guest.threadId());
+  }
+
   private InvocationResult runInvoke(FunctionVersion version, PooledEnvironment env, Logger log, boolean info,
       String requestId, byte[] payload, String invokedArn, long initNanos) {
     long start = ticker.read();
@@ -192,11 +205,11 @@ public final class Invoker {
     InvocationContext context = new InvocationContext(requestId, version.config().name(), version.version(),
         invokedArn, version.config().memorySizeMb(), deadline, ticker, env.output());
     env.output().requestId(requestId);
-    long allocatedBefore = THREADS.getCurrentThreadAllocatedBytes();
+    Thread guest = env.delegate().guestThread();
+    long allocatedBefore = allocatedBy(guest);
     byte[] response = null;
     Throwable failure = null;
-    env.arm(deadline, Thread.currentThread().threadId(), allocatedBefore,
-        budget.bytesFor(version.config().memorySizeMb()));
+    env.arm(deadline, threadIdOf(guest), allocatedBefore, budget.bytesFor(version.config().memorySizeMb()));
     try {
       response = env.delegate().invoke(payload, context);
     } catch (Throwable t) {
@@ -204,7 +217,7 @@ public final class Invoker {
     }
     boolean inTime = env.disarm();
     long duration = ticker.read() - start;
-    long allocated = THREADS.getCurrentThreadAllocatedBytes() - allocatedBefore;
+    long allocated = allocatedBy(guest) - allocatedBefore;
     env.output().requestId(null);
     FunctionError error = null;
     if (!inTime && env.stoppedByClose()) {

@@ -1,6 +1,7 @@
 package dev.embla.faas.polyglot.python;
 
 import dev.embla.faas.polyglot.GuestContexts;
+import dev.embla.faas.polyglot.GuestThread;
 import dev.embla.faas.polyglot.SandboxFileSystem;
 import dev.embla.faas.spi.Context;
 import dev.embla.faas.spi.runtime.EnvironmentContext;
@@ -42,15 +43,18 @@ import org.graalvm.polyglot.proxy.ProxyObject;
  * {@link #init} (so {@link PyPreparedFunction#newEnvironment} stays cheap), with the runtime layer
  * ({@code bootstrap.py}) evaluated in it and the handler's module imported by it.
  *
- * <p><b>Threads.</b> Init and invoke run on the caller's thread; the engine never overlaps them, and a context may
- * change threads between calls. Python code cannot start threads of its own here.
+ * <p><b>Threads.</b> The guest's code runs on a platform thread of the environment's own ({@link GuestThread}): Init
+ * and invoke hand their work to it and wait, and the engine measures that thread's allocation
+ * ({@link #guestThread}). The engine never overlaps phases. Python code cannot start threads of its own here.
  *
  * <p><b>Cancellation.</b> {@link #cancel} comes from the engine's watchdog thread and must not block, while
- * {@code Context.close(true)} waits for the guest to stop: so it sets {@code cancelled} and closes the context from a
- * fresh virtual thread. The running guest code then fails with a cancelled {@link PolyglotException} at its next
- * safepoint (loops included, even inside {@code try/except BaseException}: Python cannot catch it), which this class
- * turns into a {@link CancellationException}. A cancelled context is dead, so the environment is never reusable
- * afterwards. {@code ResourceLimits.statementLimit} is not used: it breaks GraalPy 25.
+ * {@code Context.close(true)} waits for the guest to stop, which in GraalPy takes milliseconds to tens of
+ * milliseconds: so it sets {@code cancelled}, ends the caller's wait at once with a {@link CancellationException}
+ * (so the caller has its timeout error at the deadline), and closes the context from a fresh virtual thread. The
+ * running guest code then fails with a cancelled {@link PolyglotException} at its next safepoint (loops included, even
+ * inside {@code try/except BaseException}: Python cannot catch it) and unwinds on the guest thread in the background.
+ * A cancelled context is dead, so the environment is never reusable afterwards. {@code ResourceLimits.statementLimit}
+ * is not used: it breaks GraalPy 25.
  */
 final class PyEnvironment implements ExecutionEnvironment {
 
@@ -66,6 +70,7 @@ final class PyEnvironment implements ExecutionEnvironment {
   private final FunctionOutputStream stdout;
   private final FunctionOutputStream stderr;
   private final String logStreamName;
+  private final GuestThread guest;
 
   private volatile org.graalvm.polyglot.Context context;
   private volatile boolean cancelled;
@@ -86,6 +91,7 @@ final class PyEnvironment implements ExecutionEnvironment {
     String id = UUID.nameUUIDFromBytes(env.environmentId().getBytes(StandardCharsets.UTF_8)).toString();
     this.logStreamName = LocalDate.now(ZoneOffset.UTC).format(STREAM_DATE) + "/["
         + function.definition().version() + "]" + id.replace("-", "");
+    this.guest = new GuestThread("embla-python-" + env.environmentId());
   }
 
   /**
@@ -101,6 +107,13 @@ final class PyEnvironment implements ExecutionEnvironment {
     if (context != null) {
       throw new IllegalStateException("init already ran in environment " + env.environmentId());
     }
+    guest.call(() -> {
+      initOnGuestThread();
+      return null;
+    });
+  }
+
+  private void initOnGuestThread() {
     try {
       long t0 = System.nanoTime();
       org.graalvm.polyglot.Context c = newContext(function.runtime().engine(), new GuestFileSystem(files),
@@ -148,6 +161,10 @@ final class PyEnvironment implements ExecutionEnvironment {
     if (cancelled) {
       throw cancelledException();
     }
+    return guest.call(() -> invokeOnGuestThread(payload, invocationContext));
+  }
+
+  private byte[] invokeOnGuestThread(byte[] payload, Context invocationContext) {
     invocation = invocationContext;
     try {
       Value r = driver.invokeMember("invoke", new String(payload, StandardCharsets.UTF_8),
@@ -176,12 +193,19 @@ final class PyEnvironment implements ExecutionEnvironment {
       return;
     }
     cancelled = true;
+    guest.abandon(cancelledException()); // the caller has its answer now; the guest stops on its own thread
     org.graalvm.polyglot.Context c = context;
     if (c != null) {
       // close(true) returns only once the guest has stopped: never on the watchdog's thread
       Thread.ofVirtual().name("embla-python-cancel-" + env.environmentId())
           .start(() -> GuestContexts.closeQuietly(c));
     }
+  }
+
+  /** Returns the environment's own thread, on which all of its Python code runs. */
+  @Override
+  public Thread guestThread() {
+    return guest.thread();
   }
 
   /**
@@ -193,8 +217,9 @@ final class PyEnvironment implements ExecutionEnvironment {
     org.graalvm.polyglot.Context c = context;
     driver = null;
     if (c != null) {
-      GuestContexts.closeQuietly(c);
+      GuestContexts.closeQuietly(c); // cancels a guest still unwinding from an abandoned phase, and waits for it
     }
+    guest.stop();
   }
 
   /** Returns false once cancelled, after an exit attempt, or after a failure the function may not have survived. */

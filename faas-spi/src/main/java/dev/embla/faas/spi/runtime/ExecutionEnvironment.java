@@ -64,4 +64,17 @@ public interface ExecutionEnvironment {
   default long retainedBytes() {
     return -1;
   }
+
+  /**
+   * Returns the thread this environment runs its guest code on, when that is not the thread that calls
+   * {@link #init} and {@link #invoke} (a runtime that hands each phase to a thread of its own, so that
+   * {@link #cancel} can answer the caller before the guest has finished stopping); {@code null}, the default, when
+   * the guest runs on the caller's thread. The engine measures this thread's allocation for the allocation budget and
+   * for {@code Max Memory Used}. It must not change between {@link #init} and {@link #shutdown}.
+   *
+   * @since 0.1
+   */
+  default Thread guestThread() {
+    return null;
+  }
 }
