@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  *   ./embla bench burst 1000            # java21: 10 warm-up bursts, then 5 measured ones
- *   ./embla bench burst 200 nodejs      # the nodejs runtime: 20 warm-up bursts, then 5 measured ones
+ *   ./embla bench burst 200 nodejs      # the nodejs runtime: 40 warm-up bursts, then 5 measured ones
  *   ./embla bench burst N RUNTIME WARMUPS MEASURED
  * </pre>
  *

@@ -48,7 +48,7 @@ public final class Drivers {
     if (which.equals("burst")) {
       String runtime = args.length > 2 ? args[2] : "java21";
       ok &= ConcurrencyDrivers.burst(args.length > 1 ? Integer.parseInt(args[1]) : 1000, runtime,
-          args.length > 3 ? Integer.parseInt(args[3]) : runtime.equals("nodejs") ? 20 : 10,
+          args.length > 3 ? Integer.parseInt(args[3]) : runtime.equals("nodejs") ? 40 : 10,
           args.length > 4 ? Integer.parseInt(args[4]) : 5);
     }
     if (which.equals("deadline") || which.equals("all")) {
