@@ -45,15 +45,19 @@ final class PyDrivers {
 
   private PyDrivers() {}
 
-  /** Runs the driver named by {@code args[0]}: {@code footprint-py}, {@code deadline-py} or {@code provisioned-py}. */
+  /**
+   * Runs the driver named by {@code args[0]}: {@code footprint-py}, {@code deadline-py}, {@code provisioned-py} or
+   * {@code cancel-py}.
+   */
   static boolean run(String[] args) throws Exception {
     int n = args.length > 1 ? Integer.parseInt(args[1]) : -1;
     return switch (args[0]) {
       case "footprint-py" -> footprint(n > 0 ? n : 50);
       case "deadline-py" -> deadline(n > 0 ? n : 40);
       case "provisioned-py" -> provisioned(n > 0 ? n : 8);
+      case "cancel-py" -> bareCancel(n > 0 ? n : 60);
       default -> throw new IllegalArgumentException(
-          "unknown driver '" + args[0] + "' (footprint-py, deadline-py, provisioned-py)");
+          "unknown driver '" + args[0] + "' (footprint-py, deadline-py, provisioned-py, cancel-py)");
     };
   }
 
@@ -274,5 +278,51 @@ final class PyDrivers {
       Thread.sleep(50);
     }
     return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  /**
+   * GraalPy's own cancellation, without the engine: a bare context on a shared engine runs {@code while True: pass} on
+   * a platform thread, and after 300 ms another thread calls {@code Context.close(true)}. Prints how long the looping
+   * thread took to get its exception, and how long {@code close(true)} took to return. This is the cost a caller whose
+   * own thread ran the guest would wait for; it is why python3 runs guest code on a thread of the environment's own.
+   * Reported, no goal: always returns true.
+   */
+  static boolean bareCancel(int samples) throws InterruptedException {
+    try (Engine shared = Engine.newBuilder("python").option("engine.WarnInterpreterOnly", "false").build()) {
+      org.graalvm.polyglot.Source loop = org.graalvm.polyglot.Source.create("python",
+          "def f():\n    while True:\n        pass\nf");
+      long[] unwound = new long[samples];
+      long[] closed = new long[samples];
+      for (int i = -3; i < samples; i++) { // three unmeasured, to compile the loop and the cancellation path
+        org.graalvm.polyglot.Context c = org.graalvm.polyglot.Context.newBuilder("python").engine(shared).build();
+        org.graalvm.polyglot.Value f = c.eval(loop);
+        long[] caught = new long[1];
+        Thread guest = Thread.ofPlatform().start(() -> {
+          try {
+            f.executeVoid();
+          } catch (org.graalvm.polyglot.PolyglotException e) {
+            caught[0] = System.nanoTime();
+          }
+        });
+        Thread.sleep(300);
+        long t0 = System.nanoTime();
+        c.close(true);
+        long t1 = System.nanoTime();
+        guest.join();
+        if (i >= 0) {
+          unwound[i] = caught[0] - t0;
+          closed[i] = t1 - t0;
+        }
+      }
+      Arrays.sort(unwound);
+      Arrays.sort(closed);
+      System.out.printf(Locale.ROOT, "cancel-py: %d bare GraalPy contexts running 'while True: pass', close(true) from"
+              + " another thread%n  the looping thread got its exception after: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms,"
+              + " max %.3f ms%n  close(true) returned after: p50 %.3f ms, p90 %.3f ms, max %.3f ms%n", samples,
+          Drivers.ms(Drivers.pct(unwound, 50)), Drivers.ms(Drivers.pct(unwound, 90)),
+          Drivers.ms(Drivers.pct(unwound, 99)), Drivers.ms(unwound[samples - 1]), Drivers.ms(Drivers.pct(closed, 50)),
+          Drivers.ms(Drivers.pct(closed, 90)), Drivers.ms(closed[samples - 1]));
+      return true;
+    }
   }
 }
