@@ -316,6 +316,9 @@ class AllocationBudgetTest {
       try {
         return answer.get();
       } catch (ExecutionException ex) {
+        if (ex.getCause() instanceof Error err) {
+          throw err;
+        }
         throw (RuntimeException) ex.getCause();
       } catch (InterruptedException ex) {
         Thread.currentThread().interrupt();

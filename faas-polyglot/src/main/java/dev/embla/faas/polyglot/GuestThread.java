@@ -1,5 +1,6 @@
 package dev.embla.faas.polyglot;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Supplier;
@@ -10,17 +11,24 @@ import java.util.function.Supplier;
  *
  * <p>Why: an environment whose guest runs on the caller's thread can only return to the caller once the guest has
  * stopped, and GraalPy's cancellation takes milliseconds to tens of milliseconds after {@code Context.close(true)}
- * (measured on a bare context: p50 3 ms, p90 7–9 ms). Here the caller hands each phase to this thread and waits;
- * {@link #abandon} (from the engine's watchdog, through {@code ExecutionEnvironment#cancel}) ends that wait at once,
- * and the guest finishes stopping on this thread in the background. The price is a thread handoff per phase. Waking a
- * parked thread costs tens of microseconds on a 2-core VM (measured: a Python warm invoke went from 2.6 to 20.7 µs
- * p50 with parking alone), so both sides spin for up to {@link #SPIN_NANOS} first: the caller for the phase's result,
- * and this thread, after a phase, for the next one. Back-to-back calls then never park; an idle environment parks
- * after one spin, and a long phase costs its caller one spin and one wake-up. The JavaScript runtime, whose warm calls
- * cost about a microsecond and need no such handoff to be stopped on time, does not use this.
+ * (measured on a bare context: p50 3 ms, p90 6 ms, max 19 ms). Here the caller hands each phase to this thread and
+ * waits; {@link #abandon} (from the engine's watchdog, through {@code ExecutionEnvironment#cancel}) ends that wait at
+ * once, and the guest finishes stopping on this thread in the background. The price is a thread handoff per phase.
+ * Waking a parked thread costs tens of microseconds on a 2-core VM (measured: a Python warm invoke went from 2.6 to
+ * 20.7 µs p50 with parking alone), so both sides spin for up to {@link #SPIN_NANOS} first: the caller for the phase's
+ * result, and this thread, after a phase, for the next one. Back-to-back calls then never park (6.3 µs); an idle
+ * environment parks after one spin, and a long phase costs its caller one spin and one wake-up. The JavaScript
+ * runtime, whose warm calls cost about a microsecond and need no such handoff to be stopped on time, does not use
+ * this.
  *
- * <p>Phases never overlap (the engine guarantees it), so one task at a time is queued. The thread is a daemon and ends
- * after {@link #stop}, once the task it is running, if any, returns.
+ * <p>Phases never overlap (the engine guarantees it), so one task at a time is queued. The thread is a daemon; it ends
+ * after {@link #stop}, once the task it is running, if any, returns, and never otherwise: a phase that throws, even an
+ * {@link Error}, is reported to its caller, and an interrupt left over from a cancelled phase is cleared.
+ *
+ * <p>Why {@code abandon} cannot be missed: {@link #call} publishes its future in {@code waiting} and then reads
+ * {@code abandoned}; {@code abandon} writes {@code abandoned} and then reads {@code waiting}. Both are volatile, so at
+ * least one side sees the other's write: either the call fails before queueing anything, or its future is completed
+ * by {@code abandon}. A task that starts after its future was completed does not run the phase.
  */
 public final class GuestThread {
 
@@ -28,13 +36,18 @@ public final class GuestThread {
   /** How long each side spins before it parks: about what waking a parked thread costs here. */
   static final long SPIN_NANOS = 20_000;
 
-  private final LinkedBlockingQueue<Runnable> tasks = new LinkedBlockingQueue<>();
-  private final Thread thread;
   /** How a phase ended, when it threw: the future completes normally with one, so its own wrapping never applies. */
   private record Failure(Throwable thrown) {}
 
+  /** Reported when a phase failed so badly that even its failure could not be allocated. */
+  private static final Failure UNREPORTABLE = new Failure(
+      new OutOfMemoryError("the guest phase failed and its failure could not be reported (the heap is exhausted)"));
+
+  private final LinkedBlockingQueue<Runnable> tasks = new LinkedBlockingQueue<>();
+  private final Thread thread;
   private volatile CompletableFuture<Object> waiting;
   private volatile RuntimeException abandoned;
+  private volatile boolean stopped;
 
   /** Starts the thread, named {@code name}. */
   public GuestThread(String name) {
@@ -52,9 +65,13 @@ public final class GuestThread {
    *
    * @throws RuntimeException the exception given to {@link #abandon}, at once, if the environment was abandoned
    *     before or while the phase ran
+   * @throws IllegalStateException if {@link #stop} was called
    */
   @SuppressWarnings("unchecked")
   public <T> T call(Supplier<T> phase) {
+    if (stopped) {
+      throw new IllegalStateException("guest thread " + thread.getName() + " was stopped");
+    }
     CompletableFuture<Object> done = new CompletableFuture<>();
     waiting = done;
     RuntimeException gone = abandoned;
@@ -63,10 +80,17 @@ public final class GuestThread {
       throw gone;
     }
     tasks.add(() -> {
+      if (done.isDone()) {
+        return; // abandoned between queueing and now: the caller has its answer, run nothing
+      }
       try {
         done.complete(phase.get());
       } catch (Throwable t) {
-        done.complete(new Failure(t));
+        try {
+          done.complete(new Failure(t));
+        } catch (Throwable exhausted) {
+          done.complete(UNREPORTABLE);
+        }
       }
     });
     Object outcome;
@@ -102,22 +126,35 @@ public final class GuestThread {
     }
   }
 
-  /** Lets the thread end once the phase it runs, if any, has returned. */
+  /** Lets the thread end once the phase it runs, if any, has returned; later calls fail. */
   public void stop() {
+    stopped = true;
     tasks.add(STOP);
   }
 
-  private void loop() {
+  /**
+   * Waits at most {@code bound} for the thread to end after {@link #stop}, so that whoever shuts the environment down
+   * knows the guest has left it (its context, its files).
+   *
+   * @return whether the thread ended in time
+   */
+  public boolean awaitEnd(Duration bound) {
     try {
-      for (Runnable task = next(); task != STOP; task = next()) {
-        task.run();
-      }
+      return thread.join(bound);
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt(); // nothing to run on an interrupted guest thread: end
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 
-  private Runnable next() throws InterruptedException {
+  private void loop() {
+    for (Runnable task = next(); task != STOP; task = next()) {
+      task.run(); // never throws: every phase's outcome, Errors included, goes to its caller
+      Thread.interrupted(); // GraalVM may interrupt a cancelled guest; that must not end the thread
+    }
+  }
+
+  private Runnable next() {
     long start = System.nanoTime();
     do {
       Runnable task = tasks.poll();
@@ -126,6 +163,12 @@ public final class GuestThread {
       }
       Thread.onSpinWait();
     } while (System.nanoTime() - start < SPIN_NANOS);
-    return tasks.take();
+    while (true) {
+      try {
+        return tasks.take();
+      } catch (InterruptedException e) {
+        // only stop() ends the thread: an interrupt here is a stray one
+      }
+    }
   }
 }

@@ -70,15 +70,81 @@ class GuestThreadTest {
         caller.set(t);
       }
     });
-    assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+    try {
+      assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
 
-    guest.abandon(why);
-    waiter.join(TimeUnit.SECONDS.toMillis(10));
+      long t0 = System.nanoTime();
+      guest.abandon(why);
+      waiter.join(TimeUnit.SECONDS.toMillis(10));
+      long answeredMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
 
-    assertThat(waiter.isAlive()).isFalse();
-    assertThat(caller.get()).isSameAs(why);
-    assertThat(finished).isFalse(); // the caller was answered while the guest was still in the phase
-    release.countDown();
+      assertThat(waiter.isAlive()).isFalse();
+      assertThat(caller.get()).isSameAs(why);
+      assertThat(finished).isFalse(); // the caller was answered while the guest was still in the phase
+      assertThat(answeredMs).as("abandon to the caller's return").isLessThan(1_000);
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
+  void abandon_racingCalls_neverLeavesACallerWaiting() throws Exception {
+    // Many rounds of one call racing one abandon: each call must end, with its result or the abandon, never hang.
+    for (int round = 0; round < 200; round++) {
+      GuestThread g = new GuestThread("guest-race");
+      try {
+        CountDownLatch go = new CountDownLatch(1);
+        CancellationException why = new CancellationException("race " + round);
+        AtomicReference<Object> outcome = new AtomicReference<>();
+        Thread caller = Thread.ofPlatform().start(() -> {
+          try {
+            go.await();
+            outcome.set(g.call(() -> "ran"));
+          } catch (Throwable t) {
+            outcome.set(t);
+          }
+        });
+        Thread canceller = Thread.ofPlatform().start(() -> {
+          try {
+            go.await();
+            g.abandon(why);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+        go.countDown();
+        caller.join(TimeUnit.SECONDS.toMillis(10));
+        canceller.join(TimeUnit.SECONDS.toMillis(10));
+
+        assertThat(caller.isAlive()).as("caller of round %d still waiting", round).isFalse();
+        assertThat(outcome.get()).isIn("ran", why);
+        assertThatThrownBy(() -> g.call(() -> "later")).isSameAs(why); // abandoned for good
+      } finally {
+        g.stop();
+      }
+    }
+  }
+
+  @Test
+  void aThrownError_andALeftoverInterrupt_doNotEndTheThread() {
+    assertThatThrownBy(() -> guest.call(() -> {
+      throw new OutOfMemoryError("guest ran out");
+    })).isInstanceOf(OutOfMemoryError.class).hasMessage("guest ran out");
+    guest.call(() -> {
+      Thread.currentThread().interrupt(); // as GraalVM's cancellation may leave it
+      return null;
+    });
+
+    assertThat(guest.call(() -> Thread.currentThread().isInterrupted())).isFalse();
+    assertThat(guest.thread().isAlive()).isTrue();
+  }
+
+  @Test
+  void call_afterStop_failsAtOnce() {
+    guest.stop();
+
+    assertThatThrownBy(() -> guest.call(() -> "never")).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("stopped");
   }
 
   @Test
@@ -96,12 +162,12 @@ class GuestThreadTest {
   }
 
   @Test
-  void stop_endsTheThread() throws InterruptedException {
+  void stop_endsTheThread() {
     guest.call(() -> null);
 
     guest.stop();
-    guest.thread().join(TimeUnit.SECONDS.toMillis(10));
 
+    assertThat(guest.awaitEnd(java.time.Duration.ofSeconds(10))).isTrue();
     assertThat(guest.thread().isAlive()).isFalse();
   }
 }

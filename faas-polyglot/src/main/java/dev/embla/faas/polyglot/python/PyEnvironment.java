@@ -70,7 +70,9 @@ final class PyEnvironment implements ExecutionEnvironment {
   private final FunctionOutputStream stdout;
   private final FunctionOutputStream stderr;
   private final String logStreamName;
-  private final GuestThread guest;
+  // Started on first use (the engine asks for guestThread() just before Init), so that an environment the pool makes
+  // and drops without running it (a retired revision) never starts a thread; see guest()
+  private volatile GuestThread guest;
 
   private volatile org.graalvm.polyglot.Context context;
   private volatile boolean cancelled;
@@ -91,7 +93,23 @@ final class PyEnvironment implements ExecutionEnvironment {
     String id = UUID.nameUUIDFromBytes(env.environmentId().getBytes(StandardCharsets.UTF_8)).toString();
     this.logStreamName = LocalDate.now(ZoneOffset.UTC).format(STREAM_DATE) + "/["
         + function.definition().version() + "]" + id.replace("-", "");
-    this.guest = new GuestThread("embla-python-" + env.environmentId());
+  }
+
+  private GuestThread guest() {
+    GuestThread g = guest;
+    if (g == null) {
+      synchronized (this) {
+        g = guest;
+        if (g == null) {
+          g = new GuestThread("embla-python-" + env.environmentId());
+          guest = g;
+          if (cancelled) { // cancel() ran before the thread existed and could not abandon it
+            g.abandon(cancelledException());
+          }
+        }
+      }
+    }
+    return g;
   }
 
   /**
@@ -107,7 +125,10 @@ final class PyEnvironment implements ExecutionEnvironment {
     if (context != null) {
       throw new IllegalStateException("init already ran in environment " + env.environmentId());
     }
-    guest.call(() -> {
+    if (cancelled) {
+      throw cancelledException();
+    }
+    guest().call(() -> {
       initOnGuestThread();
       return null;
     });
@@ -115,6 +136,9 @@ final class PyEnvironment implements ExecutionEnvironment {
 
   private void initOnGuestThread() {
     try {
+      if (cancelled) {
+        throw cancelledException();
+      }
       long t0 = System.nanoTime();
       org.graalvm.polyglot.Context c = newContext(function.runtime().engine(), new GuestFileSystem(files),
           functionEnvironment(), stdout, stderr);
@@ -161,7 +185,7 @@ final class PyEnvironment implements ExecutionEnvironment {
     if (cancelled) {
       throw cancelledException();
     }
-    return guest.call(() -> invokeOnGuestThread(payload, invocationContext));
+    return guest().call(() -> invokeOnGuestThread(payload, invocationContext));
   }
 
   private byte[] invokeOnGuestThread(byte[] payload, Context invocationContext) {
@@ -182,7 +206,11 @@ final class PyEnvironment implements ExecutionEnvironment {
       throw translate(FunctionFailure.Kind.HANDLER, e);
     } finally {
       invocation = null;
-      flushOutput();
+      if (!cancelled) {
+        // After a cancel the caller has already been answered and its END and REPORT logged: a partial last line
+        // would come after them, and is dropped instead
+        flushOutput();
+      }
     }
   }
 
@@ -193,7 +221,10 @@ final class PyEnvironment implements ExecutionEnvironment {
       return;
     }
     cancelled = true;
-    guest.abandon(cancelledException()); // the caller has its answer now; the guest stops on its own thread
+    GuestThread g = guest;
+    if (g != null) {
+      g.abandon(cancelledException()); // the caller has its answer now; the guest stops on its own thread
+    }
     org.graalvm.polyglot.Context c = context;
     if (c != null) {
       // close(true) returns only once the guest has stopped: never on the watchdog's thread
@@ -202,10 +233,10 @@ final class PyEnvironment implements ExecutionEnvironment {
     }
   }
 
-  /** Returns the environment's own thread, on which all of its Python code runs. */
+  /** Returns the environment's own thread, on which all of its Python code runs; started by the first call. */
   @Override
   public Thread guestThread() {
-    return guest.thread();
+    return guest().thread();
   }
 
   /**
@@ -217,9 +248,16 @@ final class PyEnvironment implements ExecutionEnvironment {
     org.graalvm.polyglot.Context c = context;
     driver = null;
     if (c != null) {
-      GuestContexts.closeQuietly(c); // cancels a guest still unwinding from an abandoned phase, and waits for it
+      GuestContexts.closeQuietly(c);
     }
-    guest.stop();
+    GuestThread g = guest;
+    if (g != null) {
+      g.stop();
+      // A guest still unwinding from an abandoned phase must have left before the engine deletes this environment's
+      // /tmp; GraalPy's cancellation ends it within milliseconds, and the bound keeps a stuck one from holding up
+      // Shutdown.
+      g.awaitEnd(bound);
+    }
   }
 
   /** Returns false once cancelled, after an exit attempt, or after a failure the function may not have survived. */

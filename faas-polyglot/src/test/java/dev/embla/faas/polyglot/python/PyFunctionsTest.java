@@ -377,6 +377,43 @@ class PyFunctionsTest {
     }
   }
 
+  @Test
+  void guestThreads_endWithTheirEnvironments_includingOneCancelledMidLoop() {
+    java.util.Set<Thread> before = guestThreads(); // other tests' idle environments keep theirs
+    register("threads", "app.handler", Map.of("app.py", """
+        def handler(event, context):
+            if event.get('spin'):
+                while True:
+                    pass
+            return 'done'
+        """), Duration.ofSeconds(1));
+    assertThat(invoke("threads", "{}")).isEqualTo("\"done\"");
+    java.util.Set<Thread> mine = guestThreads();
+    mine.removeAll(before);
+    assertThat(mine).as("one platform thread for the environment").hasSize(1);
+
+    assertThat(engine.invoke("threads", "{\"spin\":true}").error().orElseThrow().errorType())
+        .isEqualTo("Sandbox.Timedout"); // answered at once; that environment's guest may still be unwinding
+    assertThat(invoke("threads", "{}")).isEqualTo("\"done\""); // a new environment, with a thread of its own
+    mine.addAll(guestThreads());
+    mine.removeAll(before);
+    engine.deleteFunction("threads"); // the idle environment shuts down; the cancelled one already did
+
+    Await.until("the function's guest threads ended", Duration.ofSeconds(30),
+        () -> mine.stream().noneMatch(Thread::isAlive));
+    assertThat(mine).hasSizeGreaterThanOrEqualTo(2);
+  }
+
+  private static java.util.Set<Thread> guestThreads() {
+    java.util.Set<Thread> threads = new java.util.HashSet<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith("embla-python-") && !t.getName().startsWith("embla-python-cancel-")) {
+        threads.add(t);
+      }
+    }
+    return threads;
+  }
+
   // ---- the sandbox: each denial tried by a function ----
 
   static final String ATTEMPT = """

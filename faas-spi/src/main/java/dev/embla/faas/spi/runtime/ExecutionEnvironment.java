@@ -70,7 +70,10 @@ public interface ExecutionEnvironment {
    * {@link #init} and {@link #invoke} (a runtime that hands each phase to a thread of its own, so that
    * {@link #cancel} can answer the caller before the guest has finished stopping); {@code null}, the default, when
    * the guest runs on the caller's thread. The engine measures this thread's allocation for the allocation budget and
-   * for {@code Max Memory Used}. It must not change between {@link #init} and {@link #shutdown}.
+   * for {@code Max Memory Used}, so it must be a platform thread (the JVM reports no allocation for virtual ones),
+   * started and alive when this is first called (just before {@link #init}), and the same until {@link #shutdown}.
+   * Such a runtime may answer a cancelled phase's caller before its guest has stopped; {@link #shutdown} may then
+   * arrive while that guest is still unwinding, and should wait for it, within its bound.
    *
    * @since 0.1
    */
