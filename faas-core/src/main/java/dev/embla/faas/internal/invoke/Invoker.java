@@ -27,7 +27,9 @@ import org.slf4j.MDC;
  * <p>Running on the caller's thread is deliberate: handing the call to another thread costs about 40 µs, the whole
  * warm path here well under one. Deadlines, and allocation budgets ({@link AllocationBudget}), are enforced by the
  * {@link dev.embla.faas.internal.pool.Watchdog}, which cancels the environment; the runtime then stops its code from
- * inside.
+ * inside. A runtime may still run its guest on a thread of its own (python3 does, so that a cancelled phase answers
+ * its caller before GraalPy has unwound); it says so through {@code ExecutionEnvironment#guestThread}, and the
+ * allocation of that thread is what the budget and {@code Max Memory Used} measure.
  */
 public final class Invoker {
 

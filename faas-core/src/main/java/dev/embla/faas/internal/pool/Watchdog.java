@@ -10,9 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Enforces deadlines for code that runs on its caller's thread. Arming a deadline is a plain volatile write into the
- * environment's slot ({@link PooledEnvironment#arm}); this thread parks until the earliest armed deadline and cancels
- * the environments whose deadline has passed.
+ * Enforces deadlines for code that runs on its caller's thread (or a runtime's own guest thread). Arming a deadline is
+ * a plain volatile write into the environment's slot ({@link PooledEnvironment#arm}); this thread parks until the
+ * earliest armed deadline and cancels the environments whose deadline has passed.
  *
  * <p>Why a newly armed deadline is never missed while this thread parks: it never parks longer than
  * {@link #MAX_PARK_NANOS}, and every deadline is at least one second away when it is armed (the shortest timeout is
