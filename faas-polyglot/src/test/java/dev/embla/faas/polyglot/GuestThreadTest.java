@@ -3,6 +3,7 @@ package dev.embla.faas.polyglot;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -167,7 +168,7 @@ class GuestThreadTest {
 
     guest.stop();
 
-    assertThat(guest.awaitEnd(java.time.Duration.ofSeconds(10))).isTrue();
+    assertThat(guest.awaitEnd(Duration.ofSeconds(10))).isTrue();
     assertThat(guest.thread().isAlive()).isFalse();
   }
 }

@@ -16,10 +16,11 @@ import java.lang.invoke.VarHandle;
  * compare-and-set fails because the counter moved on).
  *
  * <p>Allocation budget: an arming may also carry the id of the thread running the guest (the invoking thread unless
- * the runtime has its own), its allocated-bytes figure when the phase started, and a budget. These are plain fields written before the volatile write of {@link #state}, so a watchdog
- * that reads the state of an arming sees them (or, if the owner re-armed meanwhile, the next arming's, in which case
- * its compare-and-set on the old state fails and nothing happens). The watchdog moves a slot over budget to
- * {@code OVER_BUDGET} with the same compare-and-set discipline as a deadline.
+ * the runtime has its own), its allocated-bytes figure when the phase started, and a budget. These are plain fields
+ * written before the volatile write of {@link #state}, so a watchdog that reads the state of an arming sees them (or,
+ * if the owner re-armed meanwhile, the next arming's, in which case its compare-and-set on the old state fails and
+ * nothing happens). The watchdog moves a slot over budget to {@code OVER_BUDGET} with the same compare-and-set
+ * discipline as a deadline.
  */
 public final class PooledEnvironment {
 

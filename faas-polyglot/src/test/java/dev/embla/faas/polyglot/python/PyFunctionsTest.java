@@ -18,7 +18,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -379,7 +381,7 @@ class PyFunctionsTest {
 
   @Test
   void guestThreads_endWithTheirEnvironments_includingOneCancelledMidLoop() {
-    java.util.Set<Thread> before = guestThreads(); // other tests' idle environments keep theirs
+    Set<Thread> before = guestThreads(); // other tests' idle environments keep theirs
     register("threads", "app.handler", Map.of("app.py", """
         def handler(event, context):
             if event.get('spin'):
@@ -388,7 +390,7 @@ class PyFunctionsTest {
             return 'done'
         """), Duration.ofSeconds(1));
     assertThat(invoke("threads", "{}")).isEqualTo("\"done\"");
-    java.util.Set<Thread> mine = guestThreads();
+    Set<Thread> mine = guestThreads();
     mine.removeAll(before);
     assertThat(mine).as("one platform thread for the environment").hasSize(1);
 
@@ -404,8 +406,8 @@ class PyFunctionsTest {
     assertThat(mine).hasSizeGreaterThanOrEqualTo(2);
   }
 
-  private static java.util.Set<Thread> guestThreads() {
-    java.util.Set<Thread> threads = new java.util.HashSet<>();
+  private static Set<Thread> guestThreads() {
+    Set<Thread> threads = new HashSet<>();
     for (Thread t : Thread.getAllStackTraces().keySet()) {
       if (t.getName().startsWith("embla-python-") && !t.getName().startsWith("embla-python-cancel-")) {
         threads.add(t);
