@@ -157,8 +157,11 @@ final class PyDrivers {
         stopped[i] = elapsed - timeout.toNanos();
         noticed[i] = local.watchdog().lastLatenessNanos();
       }
+      String inOrder = LongStream.of(stopped).mapToObj(v -> String.format(Locale.ROOT, "%.1f", ms(v)))
+          .collect(Collectors.joining(" "));
       Arrays.sort(noticed);
       Arrays.sort(stopped);
+      System.out.printf(Locale.ROOT, "deadline-py: in the order taken (ms): %s%n", inOrder);
       System.out.printf(Locale.ROOT,
           "deadline-py: %d runaway 'while True: pass' invocations with a 1 s timeout%n"
               + "  deadline noticed after: p50 %.3f ms, p99 %.3f ms, max %.3f ms%n"

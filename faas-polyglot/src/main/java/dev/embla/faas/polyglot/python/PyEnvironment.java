@@ -292,8 +292,8 @@ final class PyEnvironment implements ExecutionEnvironment {
   }
 
   /**
-   * Starts a throwaway context on {@code engine} and runs the bootstrap and a JSON round trip in it, so that the
-   * language and the modules every environment imports are loaded before the first function needs them.
+   * Starts a throwaway context on {@code engine} and runs the bootstrap, a handler's Init and an invoke in it, so that
+   * the language and the modules every environment imports are loaded before the first function needs them.
    */
   static void warmUp(Engine engine) {
     OutputStream discard = OutputStream.nullOutputStream();
@@ -302,6 +302,7 @@ final class PyEnvironment implements ExecutionEnvironment {
       // An empty code directory: the same file system as a function's, so that the same code paths get warm
       root = Files.createTempDirectory("embla-python-warm-up");
       Path task = Files.createDirectory(root.resolve("task"));
+      Files.writeString(task.resolve("warm_up.py"), "def handler(event, context):\n    return event\n");
       Path tmp = root.resolve("tmp");
       try (org.graalvm.polyglot.Context c = newContext(engine, new GuestFileSystem(new SandboxFileSystem(task,
           () -> tmp)), Map.of(), discard, discard)) {
@@ -310,14 +311,21 @@ final class PyEnvironment implements ExecutionEnvironment {
         if (!driver.hasMember("invoke")) {
           throw new IllegalStateException("the python3 bootstrap did not return its driver");
         }
+        Value failed = driver.invokeMember("init", "warm_up.handler");
+        Value echoed = driver.invokeMember("invoke", "{\"warm\": [1, 2.5, null, true, \"up\"]}", "warm-up",
+            "arn:aws:lambda:local:000000000000:function:warm-up", (ProxyExecutable) a -> 0);
+        if (!failed.isNull() || !echoed.isString()) {
+          throw new IllegalStateException("the python3 runtime's warm-up function failed: " + failed + " " + echoed);
+        }
         // logging and traceback are imported by environments only when a function logs or fails; warm them too
-        c.eval("python", "import json, logging, traceback\njson.dumps(json.loads('{\"warm\": [1, 2.5, null, true]}'))");
+        c.eval("python", "import logging, traceback");
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot warm the python3 runtime up", e);
     } finally {
       if (root != null) {
         deleteQuietly(root.resolve("tmp"));
+        deleteQuietly(root.resolve("task").resolve("warm_up.py"));
         deleteQuietly(root.resolve("task"));
         deleteQuietly(root);
       }

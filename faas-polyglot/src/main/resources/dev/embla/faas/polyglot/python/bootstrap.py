@@ -1,8 +1,9 @@
 # Embla's Lambda-style runtime layer for GraalPy, evaluated once per execution environment (context) as
 # /var/runtime/bootstrap.py, the name Lambda's own Python runtime has, so that its frames are recognised and left out
 # of a function's stack traces the same way. It mirrors awslambdaric: the handler module is imported by name,
-# the event is json.loads of the payload, the response json.dumps of the result, errors keep Lambda's shape, and the
-# root logger gets Lambda's handler and format. The host calls the returned driver for Init and Invoke (PyEnvironment).
+# the event is json.loads of the payload, the response json.dumps of the result (both through the scanner and encoder
+# the json module itself uses, see below), errors keep Lambda's shape, and the root logger gets Lambda's handler and
+# format. The host calls the returned driver for Init and Invoke (PyEnvironment).
 
 
 def _embla_bootstrap(host, function_name, function_version, memory_size, log_group_name, log_stream_name):
@@ -11,19 +12,24 @@ def _embla_bootstrap(host, function_name, function_version, memory_size, log_gro
     # much heap again as the bare context, and take longer to import than the context takes to start. traceback is
     # imported when an error is reported, and logging is configured as Lambda configures it when the function (or a
     # library of its) first imports it, below.
-    import json
-    import os
+    #
+    # Nor json, nor os: both are modules written in Python, and json brings re, enum, functools and collections with
+    # it. Importing them took about a third of a cold start's time and allocation, and the module-level code they run
+    # (enum's class machinery above all) gets hot inside each new context, so the Graal compiler compiled it again for
+    # every environment: most of what it compiled in a steady stream of cold starts, and the garbage it allocated
+    # doing so set the pace of the collections. The three modules below are built into GraalPy and cost nothing.
+    import _json
+    import posix
     import sys
 
     # the name the host gave this source; its frames are the runtime's, not the function's
     bootstrap_file = (lambda: 0).__code__.co_filename
-    # evaluated in __main__: leave nothing of the runtime's there but what Lambda's bootstrap module would show
-    globals().pop('_embla_bootstrap', None)
 
     # The function's code is the first place imports look, as in Lambda (LAMBDA_TASK_ROOT); the working directory is
     # /var/task too. GraalPy adds a variable of its own to os.environ: the function must see only its own.
     sys.path.insert(0, '/var/task')
-    os.environ.pop('UNSAFE_PYO3_SKIP_VERSION_CHECK', None)
+    # os.environ is built from posix.environ when os is first imported, which has not happened yet
+    posix.environ.pop(b'UNSAFE_PYO3_SKIP_VERSION_CHECK', None)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.reconfigure(line_buffering=True)
@@ -58,6 +64,7 @@ def _embla_bootstrap(host, function_name, function_version, memory_size, log_gro
         handler.setFormatter(formatter)
         handler.addFilter(LambdaLoggerFilter())
         logging.Logger.root.addHandler(handler)
+        import os  # logging has imported it already
         level = os.environ.get('AWS_LAMBDA_LOG_LEVEL')
         if level:
             logging.Logger.root.setLevel(level.upper())
@@ -158,8 +165,43 @@ def _embla_bootstrap(host, function_name, function_version, memory_size, log_gro
             except Exception:
                 pass
 
+    # ---- JSON: json.loads and json.dumps without the json module ----
+    # The json module's loads and dumps are thin Python over _json's scanner and encoder (GraalPy implements both in
+    # Java, as CPython does in C); these are the same calls with the same arguments, so events and responses come out
+    # exactly as awslambdaric's json.loads(payload) and json.dumps(result, default=decimal_serializer) make them.
     def reject_constant(name):
         raise ValueError('%s is not valid JSON' % name)
+
+    class DecoderSettings:
+        # what JSONDecoder() holds and the scanner reads; parse_constant refuses NaN and Infinity, which are not JSON
+        strict = True
+        object_hook = None
+        object_pairs_hook = None
+        parse_float = float
+        parse_int = int
+        parse_constant = staticmethod(reject_constant)
+
+    scan_once = _json.make_scanner(DecoderSettings())
+    json_whitespace = ' \t\n\r'
+
+    def decode_error(message, doc, pos):
+        # json.JSONDecodeError's message, without importing json for it
+        line = doc.count('\n', 0, pos) + 1
+        column = pos - doc.rfind('\n', 0, pos)
+        return ValueError('%s: line %d column %d (char %d)' % (message, line, column, pos))
+
+    def json_loads(doc):
+        if doc.startswith('\ufeff'):
+            raise decode_error('Unexpected UTF-8 BOM (decode using utf-8-sig)', doc, 0)
+        start = len(doc) - len(doc.lstrip(json_whitespace))
+        try:
+            value, end = scan_once(doc, start)
+        except StopIteration as e:
+            raise decode_error('Expecting value', doc, e.value) from None
+        end = len(doc) - len(doc[end:].lstrip(json_whitespace))
+        if end != len(doc):
+            raise decode_error('Extra data', doc, end)
+        return value
 
     def decimal_serializer(o):
         # as awslambdaric does; a Decimal exists only if the function imported decimal, so it is not imported here
@@ -167,6 +209,21 @@ def _embla_bootstrap(host, function_name, function_version, memory_size, log_gro
         if decimal is not None and isinstance(o, decimal.Decimal):
             return float(o)
         raise TypeError(repr(o) + ' is not JSON serializable')
+
+    # JSONEncoder(default=decimal_serializer)'s settings: circular references checked (in markers), ASCII only, NaN
+    # allowed, keys unsorted and not skipped, separators ', ' and ': ', no indent
+    markers = {}
+    encode = _json.make_encoder(markers, decimal_serializer, _json.encode_basestring_ascii, None, ': ', ', ',
+                                False, False, True)
+
+    def json_dumps(value):
+        if isinstance(value, str):
+            return _json.encode_basestring_ascii(value)
+        try:
+            return ''.join(encode(value, 0))
+        finally:
+            # an encoding that failed part way leaves the containers it had entered
+            markers.clear()
 
     class Driver:
         def __init__(self):
@@ -214,7 +271,7 @@ def _embla_bootstrap(host, function_name, function_version, memory_size, log_gro
             state['request_id'] = request_id
             try:
                 try:
-                    event = None if payload == '' else json.loads(payload, parse_constant=reject_constant)
+                    event = None if payload == '' else json_loads(payload)
                 except ValueError as e:
                     return failure('BAD_PAYLOAD', 'Runtime.UnmarshalError', 'Unable to unmarshal input: %s' % e)
                 context = LambdaContext(request_id, arn, remaining)
@@ -225,7 +282,7 @@ def _embla_bootstrap(host, function_name, function_version, memory_size, log_gro
                 except BaseException as e:
                     return exit_failure(e)
                 try:
-                    return json.dumps(result, default=decimal_serializer)
+                    return json_dumps(result)
                 except Exception as e:
                     return failure('HANDLER', 'Runtime.MarshalError', 'Unable to marshal response: %s' % e)
             finally:
@@ -235,4 +292,9 @@ def _embla_bootstrap(host, function_name, function_version, memory_size, log_gro
     return Driver()
 
 
-_embla_bootstrap
+# Evaluated in __main__: the source's value is this function, and __main__ keeps nothing of the runtime's. It is taken
+# out here rather than inside the function, where globals() made GraalPy materialise the function's frame at every
+# call it makes: once enough environments had started for the Graal compiler to take this once-per-environment
+# function up, that compilation ran for 12 s, bailed out ("too many loop explosion iterations") and held hundreds of
+# megabytes while it did.
+globals().pop('_embla_bootstrap')

@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -328,6 +329,54 @@ class PyFunctionsTest {
     assertThat(marshal.errorType()).isEqualTo("Runtime.MarshalError");
     // awslambdaric's own wording: its JSON serializer's default refuses with the value's repr
     assertThat(marshal.errorMessage()).isEqualTo("Unable to marshal response: {1, 2} is not JSON serializable");
+  }
+
+  @Test
+  void eventsAndResults_areWhatJsonLoadsAndJsonDumpsMake() {
+    register("json-types", "app.handler", Map.of("app.py", """
+        import decimal
+
+        def handler(event, context):
+            if event == 'values':
+                loop = []
+                return {'float': [1e16, 1e-05, 0.1, float('nan'), float('inf'), -float('inf'), 2.0],
+                        'int': 10 ** 30, 'tuple': (1, 'two'), 'keys': {1: 'a', 2.5: 'b', False: 'c', None: 'd'},
+                        'text': 'å\\n"\\u2603', 'decimal': decimal.Decimal('1.25'), 'empty': [{}, [], '']}
+            if event == 'circular':
+                loop = []
+                loop.append(loop)
+                return loop
+            if event == 'tuple key':
+                return {(1, 2): 3}
+            return repr(event)
+        """));
+    assertThat(invoke("json-types", "\"values\"")).isEqualTo("{\"float\": [1e+16, 1e-05, 0.1, NaN, Infinity, -Infinity, "
+        + "2.0], \"int\": 1000000000000000000000000000000, \"tuple\": [1, \"two\"], \"keys\": {\"1\": \"a\", "
+        + "\"2.5\": \"b\", \"false\": \"c\", \"null\": \"d\"}, \"text\": \"\\u00e5\\n\\\"\\u2603\", "
+        + "\"decimal\": 1.25, \"empty\": [{}, [], \"\"]}");
+    // the event as json.loads makes it: Python types, big ints exact, the last of duplicate keys, whitespace around
+    assertThat(invoke("json-types", " {\"a\": [1, 2.5, null, true, \"\\u00e5\"], \"big\": 123456789012345678901234567890, "
+        + "\"inf\": 1e400, \"a\": -0}\n")).isEqualTo(
+        "\"{'a': 0, 'big': 123456789012345678901234567890, 'inf': inf}\"");
+    assertThat(invoke("json-types", "[1.0, \"x\", false]")).isEqualTo("\"[1.0, 'x', False]\"");
+    assertThat(invoke("json-types", "")).isEqualTo("\"None\"");
+    assertThat(invoke("json-types", "7")).isEqualTo("\"7\"");
+    // json.dumps' own refusals
+    assertThat(error("json-types", "\"circular\"").errorMessage())
+        .isEqualTo("Unable to marshal response: Circular reference detected");
+    assertThat(error("json-types", "\"tuple key\"").errorMessage())
+        .isEqualTo("Unable to marshal response: keys must be str, int, float, bool or None, not tuple");
+    assertThat(invoke("json-types", "[1]")).as("an encoding that failed leaves nothing behind").isEqualTo("\"[1]\"");
+    // Not JSON at all: the engine refuses it before any runtime sees it. What the engine's parser lets through and
+    // json.loads does not is the function's unmarshal error, with json.loads' own message.
+    for (String notJson : List.of("{nope", "{} x", "[NaN]")) {
+      assertThat(catchThrowable(() -> engine.invoke("json-types", notJson))).as(notJson)
+          .isInstanceOf(InvalidRequestContentException.class);
+    }
+    assertThat(error("json-types", "\n\n  ").errorMessage())
+        .isEqualTo("Unable to unmarshal input: Expecting value: line 3 column 3 (char 4)");
+    assertThat(error("json-types", "\ufeff{}").errorMessage())
+        .isEqualTo("Unable to unmarshal input: Unexpected UTF-8 BOM (decode using utf-8-sig): line 1 column 1 (char 0)");
   }
 
   @Test
