@@ -181,7 +181,7 @@ def _embla_bootstrap(host, function_name, function_version, memory_size, log_gro
         parse_int = int
         parse_constant = staticmethod(reject_constant)
 
-    scan_once = _json.make_scanner(DecoderSettings())
+    decoder_settings = DecoderSettings()
     json_whitespace = ' \t\n\r'
 
     def decode_error(message, doc, pos):
@@ -194,6 +194,9 @@ def _embla_bootstrap(host, function_name, function_version, memory_size, log_gro
         if doc.startswith('\ufeff'):
             raise decode_error('Unexpected UTF-8 BOM (decode using utf-8-sig)', doc, 0)
         start = len(doc) - len(doc.lstrip(json_whitespace))
+        # A scanner per document, as json.loads(payload, parse_constant=...) makes one: GraalPy's scanner keeps every
+        # object key it has seen in a memo it never clears, which a long-lived one would grow without bound.
+        scan_once = _json.make_scanner(decoder_settings)
         try:
             value, end = scan_once(doc, start)
         except StopIteration as e:
