@@ -173,9 +173,12 @@ public final class FakeRuntime implements RuntimeProvider {
           }
           throw new IllegalStateException("cancelled");
         case "block":
+          // The gate is read before 'started' is signalled: a test may swap in a new gate for later invocations as
+          // soon as this one has started, and this one must still wait at the gate it started with.
+          CountDownLatch myGate = gate;
           started.countDown();
           try {
-            if (!gate.await(30, TimeUnit.SECONDS)) {
+            if (!myGate.await(30, TimeUnit.SECONDS)) {
               throw new IllegalStateException("gate never opened");
             }
           } catch (InterruptedException e) {
