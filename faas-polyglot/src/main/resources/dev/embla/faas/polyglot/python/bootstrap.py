@@ -213,20 +213,16 @@ def _embla_bootstrap(host, function_name, function_version, memory_size, log_gro
             return float(o)
         raise TypeError(repr(o) + ' is not JSON serializable')
 
-    # JSONEncoder(default=decimal_serializer)'s settings: circular references checked (in markers), ASCII only, NaN
-    # allowed, keys unsorted and not skipped, separators ', ' and ': ', no indent
-    markers = {}
-    encode = _json.make_encoder(markers, decimal_serializer, _json.encode_basestring_ascii, None, ': ', ', ',
-                                False, False, True)
-
     def json_dumps(value):
         if isinstance(value, str):
             return _json.encode_basestring_ascii(value)
-        try:
-            return ''.join(encode(value, 0))
-        finally:
-            # an encoding that failed part way leaves the containers it had entered
-            markers.clear()
+        # JSONEncoder(default=decimal_serializer)'s settings: circular references checked (in a fresh markers dict),
+        # ASCII only, NaN allowed, keys unsorted and not skipped, separators ', ' and ': ', no indent. An encoder per
+        # result, as json.dumps makes one: GraalPy's keeps its own record of the containers it is inside, and one that
+        # failed part way would take those containers for circular references the next time.
+        encode = _json.make_encoder({}, decimal_serializer, _json.encode_basestring_ascii, None, ': ', ', ',
+                                    False, False, True)
+        return ''.join(encode(value, 0))
 
     class Driver:
         def __init__(self):

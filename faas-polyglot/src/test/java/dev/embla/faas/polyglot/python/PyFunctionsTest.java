@@ -336,9 +336,10 @@ class PyFunctionsTest {
     register("json-types", "app.handler", Map.of("app.py", """
         import decimal
 
+        box = [None]
+
         def handler(event, context):
             if event == 'values':
-                loop = []
                 return {'float': [1e16, 1e-05, 0.1, float('nan'), float('inf'), -float('inf'), 2.0],
                         'int': 10 ** 30, 'tuple': (1, 'two'), 'keys': {1: 'a', 2.5: 'b', False: 'c', None: 'd'},
                         'text': 'å\\n"\\u2603', 'decimal': decimal.Decimal('1.25'), 'empty': [{}, [], '']}
@@ -348,6 +349,12 @@ class PyFunctionsTest {
                 return loop
             if event == 'tuple key':
                 return {(1, 2): 3}
+            if event == 'box fails':
+                box[0] = {(1, 2): 3}
+                return box
+            if event == 'box':
+                box[0] = 'fine'
+                return box
             return repr(event)
         """));
     assertThat(invoke("json-types", "\"values\"")).isEqualTo("{\"float\": [1e+16, 1e-05, 0.1, NaN, Infinity, -Infinity, "
@@ -367,6 +374,9 @@ class PyFunctionsTest {
     assertThat(error("json-types", "\"tuple key\"").errorMessage())
         .isEqualTo("Unable to marshal response: keys must be str, int, float, bool or None, not tuple");
     assertThat(invoke("json-types", "[1]")).as("an encoding that failed leaves nothing behind").isEqualTo("\"[1]\"");
+    // the same list, failing inside it and then encoded again: a container left marked would read as circular
+    assertThat(error("json-types", "\"box fails\"").errorType()).isEqualTo("Runtime.MarshalError");
+    assertThat(invoke("json-types", "\"box\"")).isEqualTo("[\"fine\"]");
     // Not JSON at all: the engine refuses it before any runtime sees it. What the engine's parser lets through and
     // json.loads does not is the function's unmarshal error, with json.loads' own message.
     for (String notJson : List.of("{nope", "{} x", "[NaN]")) {
