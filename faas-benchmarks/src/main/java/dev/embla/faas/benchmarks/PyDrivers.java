@@ -27,7 +27,8 @@ import org.graalvm.polyglot.Engine;
  * environment, how late a runaway {@code while True: pass} gets its timeout error, and whether invocations on
  * pre-initialised environments ever see a cold start. Each prints its figures and exits 1 when the issue's goal is
  * missed. Run through {@link Drivers} ({@code ./embla bench footprint-py|deadline-py|provisioned-py [n]}), which starts
- * the JVM with the Graal compiler flags.
+ * the JVM with the Graal compiler flags; {@code deadline-py} on ZGC, since a stop-the-world young collection of what
+ * Python cold starts leave alive outlasts the 10 ms a timeout may be late.
  */
 final class PyDrivers {
 
