@@ -138,6 +138,14 @@ public final class SandboxFileSystem implements FileSystem {
 
   @Override
   public Path parsePath(URI uri) {
+    return parseGuestUri(uri);
+  }
+
+  /**
+   * Parses a guest URI as {@link #parsePath(URI)} does; needs no files, so a file system that has none yet (a blank
+   * context's) answers the same.
+   */
+  public static Path parseGuestUri(URI uri) {
     if (!"file".equals(uri.getScheme())) {
       throw new UnsupportedOperationException("only file URIs are supported, was " + uri);
     }
@@ -207,7 +215,14 @@ public final class SandboxFileSystem implements FileSystem {
 
   @Override
   public void setCurrentWorkingDirectory(Path currentWorkingDirectory) {
-    // Relative paths always resolve against /var/task, Lambda's working directory.
+    checkWorkingDirectory(currentWorkingDirectory);
+  }
+
+  /**
+   * Refuses any working directory but {@code /var/task}, as {@link #setCurrentWorkingDirectory} does: relative paths
+   * always resolve against it, Lambda's working directory.
+   */
+  public static void checkWorkingDirectory(Path currentWorkingDirectory) {
     if (!TASK.equals(currentWorkingDirectory)) {
       throw new UnsupportedOperationException("the working directory is " + TASK_ROOT);
     }
@@ -215,6 +230,11 @@ public final class SandboxFileSystem implements FileSystem {
 
   @Override
   public Path toAbsolutePath(Path path) {
+    return absoluteGuestPath(path);
+  }
+
+  /** Resolves a guest path against {@code /var/task}, as {@link #toAbsolutePath} does. */
+  public static Path absoluteGuestPath(Path path) {
     return TASK.resolve(path);
   }
 

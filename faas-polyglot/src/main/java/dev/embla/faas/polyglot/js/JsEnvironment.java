@@ -26,12 +26,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.locks.LockSupport;
-import org.graalvm.polyglot.EnvironmentAccess;
 import org.graalvm.polyglot.PolyglotException;
-import org.graalvm.polyglot.SandboxPolicy;
 import org.graalvm.polyglot.Source;
 import org.graalvm.polyglot.Value;
-import org.graalvm.polyglot.io.IOAccess;
 import org.graalvm.polyglot.proxy.ProxyArray;
 import org.graalvm.polyglot.proxy.ProxyExecutable;
 import org.graalvm.polyglot.proxy.ProxyObject;
@@ -263,23 +260,13 @@ final class JsEnvironment implements ExecutionEnvironment {
     return !cancelled && !broken;
   }
 
+  // A blank context made ahead of need when one is ready (BlankContexts), else a new one: the same sandbox either way.
   private org.graalvm.polyglot.Context newContext() {
-    // Secure by default, and said explicitly: no host classes, threads, processes, native code or host
-    // environment; the only files are the sandbox's; host objects are reachable only through the proxies given below.
-    return org.graalvm.polyglot.Context.newBuilder("js")
-        .engine(function.engine())
-        .sandbox(SandboxPolicy.CONSTRAINED)
-        .allowHostClassLookup(name -> false)
-        .allowCreateThread(false)
-        .allowCreateProcess(false)
-        .allowNativeAccess(false)
-        .allowEnvironmentAccess(EnvironmentAccess.NONE)
-        .allowIO(IOAccess.newBuilder().fileSystem(files).build())
-        .out(stdout)
-        .err(stderr)
-        .option("js.esm-eval-returns-exports", "true")
-        .currentWorkingDirectory(Path.of(SandboxFileSystem.TASK_ROOT))
-        .build();
+    BlankContexts.Blank blank = function.blankContexts().take();
+    if (blank != null) {
+      return blank.bind(files, stdout, stderr);
+    }
+    return BlankContexts.newContext(function.engine(), files, stdout, stderr);
   }
 
   private ProxyObject hostFunctions() {

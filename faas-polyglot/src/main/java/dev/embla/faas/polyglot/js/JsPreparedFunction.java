@@ -31,15 +31,17 @@ final class JsPreparedFunction implements PreparedFunction {
 
   private final FunctionDefinition definition;
   private final Engine engine;
+  private final BlankContexts blankContexts;
   private final String entry; // guest path, for example /var/task/index.js
   private final boolean module;
   private final List<String> exportPath;
   private final ConcurrentMap<String, Source> sources = new ConcurrentHashMap<>();
 
-  private JsPreparedFunction(FunctionDefinition definition, Engine engine, String entry, boolean module,
-      List<String> exportPath) {
+  private JsPreparedFunction(FunctionDefinition definition, Engine engine, BlankContexts blankContexts, String entry,
+      boolean module, List<String> exportPath) {
     this.definition = definition;
     this.engine = engine;
+    this.blankContexts = blankContexts;
     this.entry = entry;
     this.module = module;
     this.exportPath = exportPath;
@@ -49,7 +51,7 @@ final class JsPreparedFunction implements PreparedFunction {
    * Resolves {@code index.handler} (or {@code src/app.handlers.main}, Lambda's "file up to the first dot of its last
    * path segment, then the export") against the code directory.
    */
-  static JsPreparedFunction prepare(FunctionDefinition definition, Engine engine) {
+  static JsPreparedFunction prepare(FunctionDefinition definition, Engine engine, BlankContexts blankContexts) {
     String handler = definition.handler();
     int slash = handler.lastIndexOf('/');
     int dot = handler.indexOf('.', slash + 1);
@@ -63,8 +65,8 @@ final class JsPreparedFunction implements PreparedFunction {
     for (String ext : new String[] {".js", ".mjs", ".cjs"}) {
       Path candidate = code.resolve(file + ext).normalize();
       if (candidate.startsWith(code) && Files.isRegularFile(candidate)) {
-        return new JsPreparedFunction(definition, engine, SandboxFileSystem.TASK_ROOT + "/" + file + ext,
-            ext.equals(".mjs"), exportPath);
+        return new JsPreparedFunction(definition, engine, blankContexts,
+            SandboxFileSystem.TASK_ROOT + "/" + file + ext, ext.equals(".mjs"), exportPath);
       }
     }
     throw initFailure("Runtime.ImportModuleError",
@@ -91,6 +93,10 @@ final class JsPreparedFunction implements PreparedFunction {
 
   Engine engine() {
     return engine;
+  }
+
+  BlankContexts blankContexts() {
+    return blankContexts;
   }
 
   String entry() {

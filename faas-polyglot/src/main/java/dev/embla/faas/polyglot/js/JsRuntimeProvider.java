@@ -26,10 +26,28 @@ public final class JsRuntimeProvider implements RuntimeProvider {
 
   private final Object lock = new Object();
   private volatile Engine engine;
+  private volatile BlankContexts blankContexts;
   private volatile boolean closed;
 
-  /** Creates the provider; cheap, the GraalJS engine starts with the first function prepared. */
-  public JsRuntimeProvider() {}
+  private final int blankContextsMax;
+
+  /**
+   * Creates the provider; cheap, the GraalJS engine starts with the first function prepared. How many blank contexts
+   * it keeps ready for cold starts is read then from the system property {@code embla.nodejs.blankContexts}.
+   */
+  public JsRuntimeProvider() {
+    this(-1);
+  }
+
+  // For tests: a fixed pool size instead of the system property's (-1).
+  JsRuntimeProvider(int blankContextsMax) {
+    this.blankContextsMax = blankContextsMax;
+  }
+
+  // For tests; null before the first prepare.
+  BlankContexts blankContexts() {
+    return blankContexts;
+  }
 
   /** Returns {@code nodejs}, {@code nodejs20.x} and {@code nodejs22.x}: all served by the same GraalJS. */
   @Override
@@ -46,14 +64,19 @@ public final class JsRuntimeProvider implements RuntimeProvider {
    */
   @Override
   public PreparedFunction prepare(FunctionDefinition definition) {
-    return JsPreparedFunction.prepare(definition, engine());
+    Engine e = engine();
+    return JsPreparedFunction.prepare(definition, e, blankContexts);
   }
 
-  /** Closes the shared engine, cancelling any context still running on it. */
+  /** Closes the blank contexts kept ready and the shared engine, cancelling any context still running on it. */
   @Override
   public void close() {
     synchronized (lock) {
       closed = true;
+      BlankContexts b = blankContexts;
+      if (b != null) {
+        b.close();
+      }
       Engine e = engine;
       engine = null;
       if (e != null) {
@@ -75,8 +98,12 @@ public final class JsRuntimeProvider implements RuntimeProvider {
         // Globals that Node does not have, or that the runtime layer replaces (GraalJS's own console, print and the
         // Graal object): every context would build them for nothing. CONSTRAINED refuses the options for the others
         // of this kind (Polyglot, the Java packages, a global `arguments`).
-        engine = PolyglotEngines.newEngine("js", "nodejs", "GraalJS", LOG,
+        int blanks = blankContextsMax >= 0 ? blankContextsMax : BlankContexts.configuredMax();
+        Engine e2 = PolyglotEngines.newEngine("js", "nodejs", "GraalJS", LOG,
             java.util.Map.of("js.console", "false", "js.print", "false", "js.graal-builtin", "false"));
+        // Published before the engine: prepare() reads the engine, then the pool.
+        blankContexts = new BlankContexts(e2, blanks, System::nanoTime);
+        engine = e2;
       }
       return engine;
     }
