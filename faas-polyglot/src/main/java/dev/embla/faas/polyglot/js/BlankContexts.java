@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileAttribute;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -239,9 +240,14 @@ final class BlankContexts implements AutoCloseable {
 
     /** Gives the context its environment's file system and output streams, once, and returns it. */
     Context bind(FileSystem environmentFiles, OutputStream environmentOut, OutputStream environmentErr) {
-      files.bind(environmentFiles);
-      out.target = environmentOut;
-      err.target = environmentErr;
+      files.bind(Objects.requireNonNull(environmentFiles, "environmentFiles"));
+      out.target = Objects.requireNonNull(environmentOut, "environmentOut");
+      err.target = Objects.requireNonNull(environmentErr, "environmentErr");
+      return context;
+    }
+
+    // For tests: the context as it is before bind.
+    Context unboundContext() {
       return context;
     }
   }

@@ -25,11 +25,10 @@ public final class JsRuntimeProvider implements RuntimeProvider {
   private static final Set<String> RUNTIMES = Set.of("nodejs", "nodejs20.x", "nodejs22.x");
 
   private final Object lock = new Object();
+  private final int blankContextsMax;
   private volatile Engine engine;
   private volatile BlankContexts blankContexts;
   private volatile boolean closed;
-
-  private final int blankContextsMax;
 
   /**
    * Creates the provider; cheap, the GraalJS engine starts with the first function prepared. How many blank contexts
@@ -99,11 +98,11 @@ public final class JsRuntimeProvider implements RuntimeProvider {
         // Graal object): every context would build them for nothing. CONSTRAINED refuses the options for the others
         // of this kind (Polyglot, the Java packages, a global `arguments`).
         int blanks = blankContextsMax >= 0 ? blankContextsMax : BlankContexts.configuredMax();
-        Engine e2 = PolyglotEngines.newEngine("js", "nodejs", "GraalJS", LOG,
+        Engine created = PolyglotEngines.newEngine("js", "nodejs", "GraalJS", LOG,
             java.util.Map.of("js.console", "false", "js.print", "false", "js.graal-builtin", "false"));
         // Published before the engine: prepare() reads the engine, then the pool.
-        blankContexts = new BlankContexts(e2, blanks, System::nanoTime);
-        engine = e2;
+        blankContexts = new BlankContexts(created, blanks, System::nanoTime);
+        engine = created;
       }
       return engine;
     }

@@ -87,8 +87,7 @@ class BlankContextsTest {
         BlankContexts blanks = new BlankContexts(engine, 2, System::nanoTime)) {
       awaitTrue(() -> blanks.ready() == 2);
 
-      BlankContexts.Blank unbound = blanks.take();
-      Context c1 = unbound.bind(null, new ByteArrayOutputStream(), new ByteArrayOutputStream());
+      Context c1 = blanks.take().unboundContext();
       assertThatThrownBy(() -> c1.eval(importIt)).isInstanceOf(PolyglotException.class)
           .hasMessageContaining("/var/task/m.mjs");
       c1.close();
