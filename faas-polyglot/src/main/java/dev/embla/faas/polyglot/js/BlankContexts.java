@@ -45,8 +45,9 @@ import org.slf4j.LoggerFactory;
  * configuration is the same sandbox as a context created on demand ({@link #newContext}).
  *
  * <p><b>How many, and when.</b> One daemon thread keeps {@link Demand#target} contexts ready: the largest number of
- * cold starts seen within one second over the last ten minutes, at least {@value #MIN_READY} and at most the configured
- * maximum (system property {@value #MAX_PROPERTY}, default {@value #DEFAULT_MAX}, 0 turns the pool off). It makes them
+ * cold starts seen within one second over about the last ten minutes (pre-initialised environments count: they are
+ * cold starts), at least {@value #MIN_READY} (or the maximum, if smaller) and at most the configured maximum (system
+ * property {@value #MAX_PROPERTY}, default {@value #DEFAULT_MAX}, 0 turns the pool off). It makes them
  * only after {@value Demand#QUIET_MILLIS} ms without a cold start: making a context takes the engine's locks, and a
  * cold start's virtual thread that blocks on one goes to the back of the scheduler's queue. So back-to-back cold
  * starts create their contexts as before, and the pool serves the burst that follows a quiet spell. A blank context
@@ -70,7 +71,9 @@ final class BlankContexts implements AutoCloseable {
   private final ConcurrentLinkedDeque<Blank> ready = new ConcurrentLinkedDeque<>();
   private final AtomicInteger readyCount = new AtomicInteger();
   private final AtomicInteger taken = new AtomicInteger();
+  private final AtomicInteger drained = new AtomicInteger();
   private final Thread maker;
+  private volatile boolean idle;
   private volatile boolean closed;
 
   /**
@@ -123,7 +126,9 @@ final class BlankContexts implements AutoCloseable {
       readyCount.decrementAndGet();
       taken.incrementAndGet();
     }
-    LockSupport.unpark(maker);
+    if (idle) {
+      LockSupport.unpark(maker);
+    }
     return b;
   }
 
@@ -135,6 +140,11 @@ final class BlankContexts implements AutoCloseable {
   /** How many cold starts have been served a blank context so far. */
   int taken() {
     return taken.get();
+  }
+
+  /** How many ready contexts were closed unused, by {@link #close}. */
+  int drained() {
+    return drained.get();
   }
 
   /** How many the pool aims to keep ready now. */
@@ -177,7 +187,11 @@ final class BlankContexts implements AutoCloseable {
   private void makeLoop() {
     while (!closed) {
       if (readyCount.get() >= demand.target()) {
-        LockSupport.parkNanos(this, IDLE_RECHECK_NANOS);
+        idle = true; // take() wakes only an idle maker: one in its quiet wait re-checks by itself
+        if (readyCount.get() >= demand.target() && !closed) {
+          LockSupport.parkNanos(this, IDLE_RECHECK_NANOS);
+        }
+        idle = false;
         continue;
       }
       long busy = demand.quietIn();
@@ -188,14 +202,18 @@ final class BlankContexts implements AutoCloseable {
         continue;
       }
       Blank b;
+      Context c = null;
       try {
         LateFileSystem files = new LateFileSystem();
         LateOutput out = new LateOutput();
         LateOutput err = new LateOutput();
-        Context c = newContext(engine, files, out, err);
+        c = newContext(engine, files, out, err);
         c.eval(REALM);
         b = new Blank(c, files, out, err);
       } catch (RuntimeException e) {
+        if (c != null) {
+          closeQuietly(c);
+        }
         if (closed) {
           break; // the engine closed under us
         }
@@ -216,11 +234,16 @@ final class BlankContexts implements AutoCloseable {
   private void drain() {
     for (Blank b; (b = ready.pollFirst()) != null; ) {
       readyCount.decrementAndGet();
-      try {
-        b.context.close();
-      } catch (RuntimeException e) {
-        // the engine was closed first, which closed it
-      }
+      closeQuietly(b.context);
+      drained.incrementAndGet();
+    }
+  }
+
+  private static void closeQuietly(Context c) {
+    try {
+      c.close();
+    } catch (RuntimeException e) {
+      // the engine was closed first, which closed it
     }
   }
 
@@ -253,8 +276,9 @@ final class BlankContexts implements AutoCloseable {
   }
 
   /**
-   * Cold starts per second, remembered per minute for ten minutes. A window opens at a cold start and counts the cold
-   * starts of the following second, so a burst is counted whole however it falls on the clock.
+   * Cold starts per second, remembered per minute for about ten minutes. The count is over a sliding second (the cold
+   * starts of the last second, however a burst falls on the clock), kept as a ring of the last {@code max} cold
+   * starts' times, since the pool never aims higher than that.
    */
   static final class Demand {
     private static final long SECOND = 1_000_000_000L;
@@ -265,36 +289,43 @@ final class BlankContexts implements AutoCloseable {
     private final LongSupplier clock;
     private final int min;
     private final int max;
-    private final int[] peaks = new int[MINUTES]; // the largest window count of each of the last ten minutes
+    private final long[] times; // the last cold starts' times, oldest at head
+    private int head;
+    private int size;
+    private final int[] peaks = new int[MINUTES]; // the largest one-second count seen in each of the last minutes
     private final long[] minuteOf = new long[MINUTES];
-    private long windowStart;
-    private int windowCount;
+    private final boolean[] used = new boolean[MINUTES];
     private long lastColdStart;
 
     Demand(LongSupplier clock, int min, int max) {
       this.clock = clock;
       this.min = min;
       this.max = max;
-      java.util.Arrays.fill(minuteOf, Long.MIN_VALUE);
-      windowStart = clock.getAsLong() - 2 * SECOND;
-      lastColdStart = windowStart;
+      this.times = new long[Math.max(1, max)];
+      lastColdStart = clock.getAsLong() - SECOND;
     }
 
     synchronized void coldStart() {
       long now = clock.getAsLong();
       lastColdStart = now;
-      if (now - windowStart >= SECOND) {
-        windowStart = now;
-        windowCount = 0;
+      while (size > 0 && now - times[head] >= SECOND) {
+        head = (head + 1) % times.length;
+        size--;
       }
-      windowCount++;
+      if (size == times.length) { // full: the oldest makes way, the count stays at the cap
+        head = (head + 1) % times.length;
+        size--;
+      }
+      times[(head + size) % times.length] = now;
+      size++;
       long minute = Math.floorDiv(now, MINUTE);
       int slot = (int) Math.floorMod(minute, MINUTES);
-      if (minuteOf[slot] != minute) {
+      if (!used[slot] || minuteOf[slot] != minute) {
+        used[slot] = true;
         minuteOf[slot] = minute;
         peaks[slot] = 0;
       }
-      peaks[slot] = Math.max(peaks[slot], windowCount);
+      peaks[slot] = Math.max(peaks[slot], size);
     }
 
     /** Nanoseconds until {@value #QUIET_MILLIS} ms will have passed without a cold start; 0 or less once they have. */
@@ -302,12 +333,15 @@ final class BlankContexts implements AutoCloseable {
       return lastColdStart + QUIET_MILLIS * 1_000_000L - clock.getAsLong();
     }
 
-    /** The number to keep ready: the largest peak of the last ten minutes, within [min, max]. */
+    /**
+     * The number to keep ready: the largest peak of this minute and the nine before it, within [min, max] (so a peak
+     * counts for between nine and ten minutes).
+     */
     synchronized int target() {
       long minute = Math.floorDiv(clock.getAsLong(), MINUTE);
       int peak = 0;
       for (int i = 0; i < MINUTES; i++) {
-        if (minute - minuteOf[i] < MINUTES) {
+        if (used[i] && minute - minuteOf[i] < MINUTES) {
           peak = Math.max(peak, peaks[i]);
         }
       }
@@ -315,7 +349,10 @@ final class BlankContexts implements AutoCloseable {
     }
   }
 
-  /** Output that goes nowhere until its environment's stream is bound. */
+  /**
+   * Output that goes nowhere until its environment's stream is bound. The runtime layer writes the function's output
+   * through a host function, not these streams; they carry what GraalJS itself might print for the context.
+   */
   private static final class LateOutput extends OutputStream {
     volatile OutputStream target;
 

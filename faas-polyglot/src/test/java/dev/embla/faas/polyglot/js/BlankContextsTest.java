@@ -40,6 +40,7 @@ class BlankContextsTest {
     BlankContexts.Demand demand = new BlankContexts.Demand(now::get, 8, 256);
     assertThat(demand.target()).isEqualTo(8);
 
+    now.addAndGet(SECOND * 3 / 4);
     for (int i = 0; i < 200; i++) { // a burst of 200 within half a second, straddling a clock second
       demand.coldStart();
       now.addAndGet(SECOND / 400);
@@ -62,6 +63,19 @@ class BlankContextsTest {
       demand.coldStart();
     }
     assertThat(demand.target()).as("capped at the maximum").isEqualTo(256);
+  }
+
+  @Test
+  void demand_countsABurstWhole_whenALoneColdStartCameJustBeforeIt() {
+    AtomicLong now = new AtomicLong(TimeUnit.HOURS.toNanos(5));
+    BlankContexts.Demand demand = new BlankContexts.Demand(now::get, 8, 256);
+    demand.coldStart(); // alone, at 0
+    now.addAndGet(SECOND * 95 / 100);
+    for (int i = 0; i < 100; i++) { // 100 from 0.95 s to 1.05 s: a window opened by the lone one would split them
+      demand.coldStart();
+      now.addAndGet(SECOND / 1000);
+    }
+    assertThat(demand.target()).isEqualTo(100);
   }
 
   @Test
@@ -112,6 +126,7 @@ class BlankContextsTest {
       awaitTrue(() -> blanks.ready() == 3);
       blanks.close();
       assertThat(blanks.ready()).isZero();
+      assertThat(blanks.drained()).as("each ready context closed").isEqualTo(3);
       assertThat(blanks.take()).isNull();
     }
   }
@@ -150,7 +165,7 @@ class BlankContextsTest {
   }
 
   @Test
-  void functionsOnBlankContexts_seeTheirOwnFilesEnvironmentAndLog_andNotEachOthers() throws Exception {
+  void functionsOnBlankContexts_seeTheirOwnFilesEnvironmentAndConsoleLog_andNotEachOthers() throws Exception {
     String writer = """
         const fs = require('fs');
         exports.handler = async () => {
