@@ -2,15 +2,45 @@ package dev.embla.faas.polyglot;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import org.graalvm.polyglot.Context;
+import org.graalvm.polyglot.Engine;
+import org.graalvm.polyglot.EnvironmentAccess;
+import org.graalvm.polyglot.SandboxPolicy;
 import org.graalvm.polyglot.Source;
+import org.graalvm.polyglot.io.FileSystem;
+import org.graalvm.polyglot.io.IOAccess;
 
 /** What the JavaScript and Python environments do alike with their contexts and their runtime layer's source. */
 public final class GuestContexts {
 
   private GuestContexts() {}
+
+  /**
+   * Starts a context builder with the sandbox every guest environment gets, secure by default and said explicitly: the
+   * CONSTRAINED policy, no host class lookup, threads, processes, native code or host environment variables; the only
+   * files are those {@code files} maps, the working directory is {@code /var/task}, and output goes to the
+   * environment's streams. Host objects are reachable only through the proxies the runtime layer is given. The
+   * runtime adds its language's own options.
+   */
+  public static Context.Builder sandboxed(String language, Engine engine, FileSystem files, OutputStream out,
+      OutputStream err) {
+    return Context.newBuilder(language)
+        .engine(engine)
+        .sandbox(SandboxPolicy.CONSTRAINED)
+        .allowHostClassLookup(name -> false)
+        .allowCreateThread(false)
+        .allowCreateProcess(false)
+        .allowNativeAccess(false)
+        .allowEnvironmentAccess(EnvironmentAccess.NONE)
+        .allowIO(IOAccess.newBuilder().fileSystem(files).build())
+        .out(out)
+        .err(err)
+        .currentWorkingDirectory(Path.of(SandboxFileSystem.TASK_ROOT));
+  }
 
   /** Closes a context with cancellation, ignoring a context that is already closed or closing. */
   public static void closeQuietly(Context c) {

@@ -1,5 +1,6 @@
 package dev.embla.faas.polyglot.js;
 
+import dev.embla.faas.polyglot.GuestContexts;
 import dev.embla.faas.polyglot.SandboxFileSystem;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -22,11 +23,8 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import org.graalvm.polyglot.Context;
 import org.graalvm.polyglot.Engine;
-import org.graalvm.polyglot.EnvironmentAccess;
-import org.graalvm.polyglot.SandboxPolicy;
 import org.graalvm.polyglot.Source;
 import org.graalvm.polyglot.io.FileSystem;
-import org.graalvm.polyglot.io.IOAccess;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -162,25 +160,10 @@ final class BlankContexts implements AutoCloseable {
     drain();
   }
 
-  /**
-   * Creates a context with the sandbox every JavaScript environment gets: no host classes, threads, processes, native
-   * code or host environment; the only files are those {@code files} maps; host objects are reachable only through
-   * the proxies the runtime layer is given.
-   */
+  /** Creates a context with the sandbox every JavaScript environment gets ({@link GuestContexts#sandboxed}). */
   static Context newContext(Engine engine, FileSystem files, OutputStream out, OutputStream err) {
-    return Context.newBuilder("js")
-        .engine(engine)
-        .sandbox(SandboxPolicy.CONSTRAINED)
-        .allowHostClassLookup(name -> false)
-        .allowCreateThread(false)
-        .allowCreateProcess(false)
-        .allowNativeAccess(false)
-        .allowEnvironmentAccess(EnvironmentAccess.NONE)
-        .allowIO(IOAccess.newBuilder().fileSystem(files).build())
-        .out(out)
-        .err(err)
+    return GuestContexts.sandboxed("js", engine, files, out, err)
         .option("js.esm-eval-returns-exports", "true")
-        .currentWorkingDirectory(Path.of(SandboxFileSystem.TASK_ROOT))
         .build();
   }
 
@@ -212,7 +195,7 @@ final class BlankContexts implements AutoCloseable {
         b = new Blank(c, files, out, err);
       } catch (RuntimeException e) {
         if (c != null) {
-          closeQuietly(c);
+          GuestContexts.closeQuietly(c);
         }
         if (closed) {
           break; // the engine closed under us
@@ -234,16 +217,8 @@ final class BlankContexts implements AutoCloseable {
   private void drain() {
     for (Blank b; (b = ready.pollFirst()) != null; ) {
       readyCount.decrementAndGet();
-      closeQuietly(b.context);
+      GuestContexts.closeQuietly(b.context);
       drained.incrementAndGet();
-    }
-  }
-
-  private static void closeQuietly(Context c) {
-    try {
-      c.close();
-    } catch (RuntimeException e) {
-      // the engine was closed first, which closed it
     }
   }
 

@@ -27,14 +27,11 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import org.graalvm.polyglot.Engine;
-import org.graalvm.polyglot.EnvironmentAccess;
 import org.graalvm.polyglot.PolyglotException;
-import org.graalvm.polyglot.SandboxPolicy;
 import org.graalvm.polyglot.Source;
 import org.graalvm.polyglot.SourceSection;
 import org.graalvm.polyglot.Value;
 import org.graalvm.polyglot.io.FileSystem;
-import org.graalvm.polyglot.io.IOAccess;
 import org.graalvm.polyglot.proxy.ProxyExecutable;
 import org.graalvm.polyglot.proxy.ProxyObject;
 
@@ -269,25 +266,13 @@ final class PyEnvironment implements ExecutionEnvironment {
   /** Builds a context with the sandbox every Python environment gets; {@code fileSystem} is its only file access. */
   private static org.graalvm.polyglot.Context newContext(Engine engine, FileSystem fileSystem,
       Map<String, String> environment, OutputStream out, OutputStream err) {
-    // Secure by default, and said explicitly: no host classes, threads, processes, native code (so no C extensions
-    // and no ctypes) or host environment; the only files are the sandbox's plus GraalPy's own standard library
-    // (read-only); host objects are reachable only through the proxies given to the bootstrap. CONSTRAINED refuses
-    // every python.* option, and needs none: GraalPy's embedding defaults are the Java POSIX backend (all file access
-    // through the polyglot file system), no .pyc writing and no site import.
-    return org.graalvm.polyglot.Context.newBuilder("python")
-        .engine(engine)
-        .sandbox(SandboxPolicy.CONSTRAINED)
-        .allowHostClassLookup(name -> false)
-        .allowCreateThread(false)
-        .allowCreateProcess(false)
-        .allowNativeAccess(false)
-        .allowEnvironmentAccess(EnvironmentAccess.NONE)
+    // The shared sandbox (GuestContexts.sandboxed), so no C extensions and no ctypes; GraalPy's own standard library
+    // is readable through the file system (GuestFileSystem). CONSTRAINED refuses every python.* option, and needs none:
+    // GraalPy's embedding defaults are the Java POSIX backend (all file access through the polyglot file system), no
+    // .pyc writing and no site import. The function's variables are the only environment it sees.
+    return GuestContexts.sandboxed("python", engine, fileSystem, out, err)
         .environment(environment)
-        .allowIO(IOAccess.newBuilder().fileSystem(fileSystem).build())
         .in(InputStream.nullInputStream())
-        .out(out)
-        .err(err)
-        .currentWorkingDirectory(Path.of(SandboxFileSystem.TASK_ROOT))
         .build();
   }
 
