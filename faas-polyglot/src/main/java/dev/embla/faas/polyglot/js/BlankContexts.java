@@ -62,6 +62,7 @@ final class BlankContexts implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(BlankContexts.class);
   private static final Source REALM = Source.newBuilder("js", "0", "embla-blank.js").cached(true).buildLiteral();
   private static final long IDLE_RECHECK_NANOS = Duration.ofSeconds(1).toNanos();
+  private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
 
   private final Engine engine;
   private final int max;
@@ -150,12 +151,20 @@ final class BlankContexts implements AutoCloseable {
     return demand.target();
   }
 
-  /** Stops making contexts and closes the ready ones. */
+  /**
+   * Stops making contexts and closes the ready ones; returns once the maker thread has ended (it finishes the context
+   * it may be making, a few milliseconds) so that no context it made is still open.
+   */
   @Override
   public void close() {
     closed = true;
     if (maker != null) {
       LockSupport.unpark(maker);
+      try {
+        maker.join(CLOSE_WAIT);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt(); // the engine's close closes what is left
+      }
     }
     drain();
   }
