@@ -69,6 +69,9 @@ final class PyDrivers {
    * the runtime layer imports.
    */
   static boolean footprint(int n) throws Exception {
+    // What one environment holds, without the blank contexts kept ready for cold starts: their number moves with
+    // demand while the driver takes its two heap readings, and they are a fixed cost, not a per-environment one.
+    System.setProperty("embla.python.blankContexts", "0");
     double perEnv;
     try (FaasEngine engine = FaasEngine.builder().warmUpRuntime("python3")
         .environmentMemoryBudgetMb(1L << 40).build()) {

@@ -1,5 +1,6 @@
 package dev.embla.faas.polyglot.js;
 
+import dev.embla.faas.polyglot.BlankContexts;
 import dev.embla.faas.polyglot.GuestContexts;
 import dev.embla.faas.polyglot.SandboxFileSystem;
 import dev.embla.faas.spi.Context;
@@ -266,7 +267,7 @@ final class JsEnvironment implements ExecutionEnvironment {
     if (blank != null) {
       return blank.bind(files, stdout, stderr);
     }
-    return BlankContexts.newContext(function.engine(), files, stdout, stderr);
+    return JsRuntimeProvider.newContext(function.engine(), files, stdout, stderr);
   }
 
   private ProxyObject hostFunctions() {

@@ -1,5 +1,6 @@
 package dev.embla.faas.polyglot.js;
 
+import dev.embla.faas.polyglot.BlankContexts;
 import dev.embla.faas.polyglot.SandboxFileSystem;
 import dev.embla.faas.spi.runtime.EnvironmentContext;
 import dev.embla.faas.spi.runtime.ExecutionEnvironment;

@@ -1,11 +1,19 @@
 package dev.embla.faas.polyglot.js;
 
+import dev.embla.faas.polyglot.BlankContexts;
+import dev.embla.faas.polyglot.GuestContexts;
 import dev.embla.faas.polyglot.PolyglotEngines;
 import dev.embla.faas.spi.runtime.FunctionDefinition;
 import dev.embla.faas.spi.runtime.PreparedFunction;
 import dev.embla.faas.spi.runtime.RuntimeProvider;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
+import org.graalvm.polyglot.Context;
 import org.graalvm.polyglot.Engine;
+import org.graalvm.polyglot.Source;
+import org.graalvm.polyglot.io.FileSystem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +31,15 @@ public final class JsRuntimeProvider implements RuntimeProvider {
 
   private static final Logger LOG = LoggerFactory.getLogger(JsRuntimeProvider.class);
   private static final Set<String> RUNTIMES = Set.of("nodejs", "nodejs20.x", "nodejs22.x");
+
+  /** The system property that sets the most blank contexts kept ready; 0 creates every context on demand. */
+  static final String BLANK_CONTEXTS_PROPERTY = "embla.nodejs.blankContexts";
+  // About 45 KB of heap each: at most about 11 MB
+  static final int BLANK_CONTEXTS_DEFAULT = 256;
+  private static final int BLANK_CONTEXTS_MIN = 8;
+  private static final Duration BLANK_CONTEXTS_QUIET = Duration.ofMillis(50);
+  // Evaluating anything initialises the realm, which is what a blank context is made ahead for
+  private static final Source REALM = Source.newBuilder("js", "0", "embla-blank.js").cached(true).buildLiteral();
 
   private final Object lock = new Object();
   private final int blankContextsMax;
@@ -97,14 +114,23 @@ public final class JsRuntimeProvider implements RuntimeProvider {
         // Globals that Node does not have, or that the runtime layer replaces (GraalJS's own console, print and the
         // Graal object): every context would build them for nothing. CONSTRAINED refuses the options for the others
         // of this kind (Polyglot, the Java packages, a global `arguments`).
-        int blanks = blankContextsMax >= 0 ? blankContextsMax : BlankContexts.configuredMax();
+        int blanks = blankContextsMax >= 0 ? blankContextsMax
+            : BlankContexts.configuredMax(BLANK_CONTEXTS_PROPERTY, BLANK_CONTEXTS_DEFAULT);
         Engine created = PolyglotEngines.newEngine("js", "nodejs", "GraalJS", LOG,
-            java.util.Map.of("js.console", "false", "js.print", "false", "js.graal-builtin", "false"));
+            Map.of("js.console", "false", "js.print", "false", "js.graal-builtin", "false"));
         // Published before the engine: prepare() reads the engine, then the pool.
-        blankContexts = new BlankContexts(created, blanks, System::nanoTime);
+        blankContexts = new BlankContexts("nodejs", (files, out, err) -> newContext(created, files, out, err), REALM,
+            BLANK_CONTEXTS_MIN, blanks, BLANK_CONTEXTS_QUIET, System::nanoTime);
         engine = created;
       }
       return engine;
     }
+  }
+
+  /** Creates a context with the sandbox every JavaScript environment gets ({@link GuestContexts#sandboxed}). */
+  static Context newContext(Engine engine, FileSystem files, OutputStream out, OutputStream err) {
+    return GuestContexts.sandboxed("js", engine, files, out, err)
+        .option("js.esm-eval-returns-exports", "true")
+        .build();
   }
 }

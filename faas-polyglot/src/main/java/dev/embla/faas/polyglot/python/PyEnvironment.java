@@ -1,5 +1,6 @@
 package dev.embla.faas.polyglot.python;
 
+import dev.embla.faas.polyglot.BlankContexts;
 import dev.embla.faas.polyglot.GuestContexts;
 import dev.embla.faas.polyglot.GuestThread;
 import dev.embla.faas.polyglot.SandboxFileSystem;
@@ -32,6 +33,7 @@ import org.graalvm.polyglot.Source;
 import org.graalvm.polyglot.SourceSection;
 import org.graalvm.polyglot.Value;
 import org.graalvm.polyglot.io.FileSystem;
+import org.graalvm.polyglot.proxy.ProxyArray;
 import org.graalvm.polyglot.proxy.ProxyExecutable;
 import org.graalvm.polyglot.proxy.ProxyObject;
 
@@ -57,7 +59,7 @@ final class PyEnvironment implements ExecutionEnvironment {
 
   /** Lambda's own Python runtime lives in {@code /var/runtime}; frames of this file are left out of stack traces. */
   static final String BOOTSTRAP_NAME = "/var/runtime/bootstrap.py";
-  private static final Source BOOTSTRAP =
+  static final Source BOOTSTRAP =
       GuestContexts.cachedResource(PyEnvironment.class, "python", "bootstrap.py", BOOTSTRAP_NAME);
   private static final DateTimeFormatter STREAM_DATE = DateTimeFormatter.ofPattern("yyyy/MM/dd");
 
@@ -137,8 +139,12 @@ final class PyEnvironment implements ExecutionEnvironment {
         throw cancelledException();
       }
       long t0 = System.nanoTime();
-      org.graalvm.polyglot.Context c = newContext(function.runtime().engine(), new GuestFileSystem(files),
-          functionEnvironment(), stdout, stderr);
+      Map<String, String> variables = functionEnvironment();
+      // A blank context made ahead of need when one is ready (BlankContexts), with the runtime layer already
+      // evaluated in it; else a new one. The same sandbox either way.
+      BlankContexts.Blank blank = function.needsOwnContext() ? null : function.runtime().takeBlankContext();
+      org.graalvm.polyglot.Context c = blank != null ? blank.bind(files, stdout, stderr)
+          : newContext(function.runtime().engine(), new GuestFileSystem(files), variables, stdout, stderr);
       context = c;
       if (cancelled) {
         // cancel() ran before the context existed and could not close it
@@ -146,9 +152,10 @@ final class PyEnvironment implements ExecutionEnvironment {
         throw cancelledException();
       }
       remaining = args -> invocation == null ? 0 : invocation.getRemainingTimeInMillis();
-      driver = c.eval(BOOTSTRAP).execute(hostFunctions(), function.definition().functionName(),
+      Value bootstrap = blank != null ? blank.first() : c.eval(BOOTSTRAP);
+      driver = bootstrap.execute(hostFunctions(), function.definition().functionName(),
           function.definition().version(), function.definition().memorySizeMb(),
-          "/aws/lambda/" + function.definition().functionName(), logStreamName);
+          "/aws/lambda/" + function.definition().functionName(), logStreamName, pairs(variables));
       function.runtime().firstContextStarted(System.nanoTime() - t0, false);
       Value failed = driver.invokeMember("init", function.definition().handler());
       if (!failed.isNull()) {
@@ -264,7 +271,7 @@ final class PyEnvironment implements ExecutionEnvironment {
   }
 
   /** Builds a context with the sandbox every Python environment gets; {@code fileSystem} is its only file access. */
-  private static org.graalvm.polyglot.Context newContext(Engine engine, FileSystem fileSystem,
+  static org.graalvm.polyglot.Context newContext(Engine engine, FileSystem fileSystem,
       Map<String, String> environment, OutputStream out, OutputStream err) {
     // The shared sandbox (GuestContexts.sandboxed), so no C extensions and no ctypes; GraalPy's own standard library
     // is readable through the file system (GuestFileSystem). CONSTRAINED refuses every python.* option, and needs none:
@@ -292,7 +299,7 @@ final class PyEnvironment implements ExecutionEnvironment {
       try (org.graalvm.polyglot.Context c = newContext(engine, new GuestFileSystem(new SandboxFileSystem(task,
           () -> tmp)), Map.of(), discard, discard)) {
         Value driver = c.eval(BOOTSTRAP).execute(ProxyObject.fromMap(Map.of("log", (ProxyExecutable) a -> null)),
-            "warm-up", "$LATEST", 128, "/aws/lambda/warm-up", "warm-up");
+            "warm-up", "$LATEST", 128, "/aws/lambda/warm-up", "warm-up", ProxyArray.fromArray());
         if (!driver.hasMember("invoke")) {
           throw new IllegalStateException("the python3 bootstrap did not return its driver");
         }
@@ -332,6 +339,15 @@ final class PyEnvironment implements ExecutionEnvironment {
     vars.put("LAMBDA_RUNTIME_DIR", "/var/runtime");
     vars.put("AWS_LAMBDA_LOG_STREAM_NAME", logStreamName);
     return vars;
+  }
+
+  private static ProxyArray pairs(Map<String, String> variables) {
+    List<Object> pairs = new ArrayList<>(variables.size() * 2);
+    variables.forEach((k, v) -> {
+      pairs.add(k);
+      pairs.add(v);
+    });
+    return ProxyArray.fromList(pairs);
   }
 
   private ProxyObject hostFunctions() {

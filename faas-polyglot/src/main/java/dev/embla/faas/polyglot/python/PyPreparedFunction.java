@@ -8,6 +8,7 @@ import dev.embla.faas.spi.runtime.PreparedFunction;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -21,10 +22,30 @@ final class PyPreparedFunction implements PreparedFunction {
 
   private final FunctionDefinition definition;
   private final PyRuntimeProvider runtime;
+  private final boolean needsOwnContext;
 
   private PyPreparedFunction(FunctionDefinition definition, PyRuntimeProvider runtime) {
     this.definition = definition;
     this.runtime = runtime;
+    this.needsOwnContext = needsOwnContext(definition.environment());
+  }
+
+  // A blank context started with PyRuntimeProvider.BLANK_START_ENVIRONMENT: a function whose variables GraalPy (or a
+  // module it loads as it starts) may read then differ from those gets a context built with its own from the start.
+  static boolean needsOwnContext(Map<String, String> variables) {
+    Map<String, String> blank = PyRuntimeProvider.BLANK_START_ENVIRONMENT;
+    for (Map.Entry<String, String> v : variables.entrySet()) {
+      if (readAtStart(v.getKey()) && !v.getValue().equals(blank.get(v.getKey()))) {
+        return true;
+      }
+    }
+    return !variables.entrySet().containsAll(blank.entrySet());
+  }
+
+  // PYTHONPATH, PYTHONHASHSEED and the like, the locale, the time zone. The list errs on the side of building a context.
+  private static boolean readAtStart(String name) {
+    return name.startsWith("PYTHON") || name.startsWith("GRAAL") || name.equals("LANG") || name.startsWith("LC_")
+        || name.equals("TZ");
   }
 
   /**
@@ -76,6 +97,11 @@ final class PyPreparedFunction implements PreparedFunction {
 
   PyRuntimeProvider runtime() {
     return runtime;
+  }
+
+  /** Whether the function's variables include one GraalPy may read as it starts, so no blank context will do. */
+  boolean needsOwnContext() {
+    return needsOwnContext;
   }
 
   static FunctionFailure initFailure(String type, String message) {

@@ -1,9 +1,12 @@
 package dev.embla.faas.polyglot.python;
 
+import dev.embla.faas.polyglot.BlankContexts;
 import dev.embla.faas.polyglot.PolyglotEngines;
 import dev.embla.faas.spi.runtime.FunctionDefinition;
 import dev.embla.faas.spi.runtime.PreparedFunction;
 import dev.embla.faas.spi.runtime.RuntimeProvider;
+import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.graalvm.polyglot.Engine;
@@ -29,13 +32,38 @@ public final class PyRuntimeProvider implements RuntimeProvider {
   // GraalPy 25.0 implements Python 3.12: the versioned name a Lambda configuration would carry, and the plain one.
   private static final Set<String> RUNTIMES = Set.of("python3", "python3.12");
 
+  /** The system property that sets the most blank contexts kept ready; 0 creates every context on demand. */
+  static final String BLANK_CONTEXTS_PROPERTY = "embla.python.blankContexts";
+  // About 2 MB of heap each: at most about 32 MB
+  static final int BLANK_CONTEXTS_DEFAULT = 16;
+  private static final int BLANK_CONTEXTS_MIN = 2;
+  /**
+   * The variables a blank context starts with, before it knows its function: Lambda's (and the engine's) {@code TZ}
+   * for every function. A function whose start-time variables differ gets a context of its own
+   * ({@link PyPreparedFunction#needsOwnContext}).
+   */
+  static final Map<String, String> BLANK_START_ENVIRONMENT = Map.of("TZ", ":UTC");
+
   private final Object lock = new Object();
   private final AtomicBoolean firstContextLogged = new AtomicBoolean();
+  private final int blankContextsMax;
   private volatile Engine engine;
+  private volatile BlankContexts blankContexts;
   private volatile boolean closed;
 
-  /** Creates the provider; cheap, GraalPy starts with the first function prepared or with {@link #warmUp}. */
-  public PyRuntimeProvider() {}
+  /**
+   * Creates the provider; cheap, GraalPy starts with the first function prepared or with {@link #warmUp}. How many
+   * blank contexts it keeps ready for cold starts is read from the system property {@code embla.python.blankContexts}
+   * once the first Python context has started.
+   */
+  public PyRuntimeProvider() {
+    this(-1);
+  }
+
+  // For tests: a fixed pool size instead of the system property's (-1).
+  PyRuntimeProvider(int blankContextsMax) {
+    this.blankContextsMax = blankContextsMax;
+  }
 
   /** Returns {@code python3} and {@code python3.12}: both served by the same GraalPy (Python 3.12). */
   @Override
@@ -70,11 +98,15 @@ public final class PyRuntimeProvider implements RuntimeProvider {
     firstContextStarted(System.nanoTime() - t0, true);
   }
 
-  /** Closes the shared engine, cancelling any context still running on it. */
+  /** Closes the blank contexts kept ready and the shared engine, cancelling any context still running on it. */
   @Override
   public void close() {
     synchronized (lock) {
       closed = true;
+      BlankContexts b = blankContexts;
+      if (b != null) {
+        b.close();
+      }
       Engine e = engine;
       engine = null;
       if (e != null) {
@@ -91,12 +123,40 @@ public final class PyRuntimeProvider implements RuntimeProvider {
     if (!firstContextLogged.compareAndSet(false, true)) {
       return;
     }
+    startBlankContexts();
     long ms = nanos / 1_000_000;
     if (warmUp) {
       LOG.info("python3 runtime: GraalPy warmed up in {} ms (the first Python context of this engine)", ms);
     } else {
       LOG.info("python3 runtime: the first Python context of this engine started in {} ms, on the first function's "
           + "cold start; FaasEngine.Builder#warmUpRuntime(\"python3\") pays this before any invocation", ms);
+    }
+  }
+
+  /** Returns a blank context made ahead of need, or null if none is ready (or the pool is off or not started). */
+  BlankContexts.Blank takeBlankContext() {
+    BlankContexts b = blankContexts;
+    return b == null ? null : b.take();
+  }
+
+  // For tests; null before the first Python context has started.
+  BlankContexts blankContexts() {
+    return blankContexts;
+  }
+
+  // After the first context, not with the engine: the first takes seconds, and making blank ones beside it would only
+  // slow it down.
+  private void startBlankContexts() {
+    int max = blankContextsMax >= 0 ? blankContextsMax
+        : BlankContexts.configuredMax(BLANK_CONTEXTS_PROPERTY, BLANK_CONTEXTS_DEFAULT);
+    synchronized (lock) {
+      Engine e = engine;
+      if (closed || e == null || blankContexts != null) {
+        return;
+      }
+      blankContexts = new BlankContexts("python3",
+          (files, out, err) -> PyEnvironment.newContext(e, new GuestFileSystem(files), BLANK_START_ENVIRONMENT, out, err),
+          PyEnvironment.BOOTSTRAP, BLANK_CONTEXTS_MIN, max, Duration.ZERO, System::nanoTime);
     }
   }
 

@@ -6,7 +6,8 @@
 # format. The host calls the returned driver for Init and Invoke (PyEnvironment).
 
 
-def _embla_bootstrap(host, function_name, function_version, memory_size, log_group_name, log_stream_name):
+def _embla_bootstrap(host, function_name, function_version, memory_size, log_group_name, log_stream_name,
+                     environment):
     # Only what every invocation needs is imported here: an idle environment keeps every module it imported, and
     # logging (with threading, string, weakref ...) and traceback (with linecache, tokenize ...) would hold about as
     # much heap again as the bare context, and take longer to import than the context takes to start. traceback is
@@ -26,10 +27,15 @@ def _embla_bootstrap(host, function_name, function_version, memory_size, log_gro
     bootstrap_file = (lambda: 0).__code__.co_filename
 
     # The function's code is the first place imports look, as in Lambda (LAMBDA_TASK_ROOT); the working directory is
-    # /var/task too. GraalPy adds a variable of its own to os.environ: the function must see only its own.
+    # /var/task too.
     sys.path.insert(0, '/var/task')
-    # os.environ is built from posix.environ when os is first imported, which has not happened yet
-    posix.environ.pop(b'UNSAFE_PYO3_SKIP_VERSION_CHECK', None)
+    # The function sees its own variables and no others (GraalPy adds one of its own), whether its context was built
+    # with them or made blank ahead of need: environment is the variables as [name, value, name, value, ...]. os.environ
+    # is built from posix.environ when os is first imported, which has not happened yet.
+    posix.environ.clear()
+    for i in range(0, len(environment), 2):
+        posix.environ[str(environment[i]).encode('utf-8', 'surrogateescape')] = \
+            str(environment[i + 1]).encode('utf-8', 'surrogateescape')
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.reconfigure(line_buffering=True)

@@ -1,15 +1,10 @@
-package dev.embla.faas.polyglot.js;
+package dev.embla.faas.polyglot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.embla.faas.FaasEngine;
-import dev.embla.faas.FunctionCode;
-import dev.embla.faas.FunctionConfig;
-import dev.embla.faas.InvocationResult;
-import dev.embla.faas.polyglot.SandboxFileSystem;
-import dev.embla.faas.testing.LogCapture;
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,19 +20,23 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Blank contexts made ahead of need: how many are kept ready, that each serves one environment with only that
- * environment's files, and that functions run on them exactly as on contexts made on demand.
+ * Blank contexts made ahead of need: how many are kept ready, when they are made, and that each serves one environment
+ * with only that environment's files. The runtimes' own tests (JsBlankContextsTest, PyBlankContextsTest) show functions
+ * running on them as on contexts made on demand.
  */
 class BlankContextsTest {
 
   private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
+  private static final long FIFTY_MS = TimeUnit.MILLISECONDS.toNanos(50);
+  private static final Source REALM = Source.create("js", "0");
+  private static final String PROPERTY = "embla.test.blankContexts";
 
   @TempDir Path dir;
 
   @Test
   void demand_keepsTheLargestBurstOfTheLastTenMinutes_withinItsBounds() {
     AtomicLong now = new AtomicLong(TimeUnit.HOURS.toNanos(5));
-    BlankContexts.Demand demand = new BlankContexts.Demand(now::get, 8, 256);
+    BlankContexts.Demand demand = new BlankContexts.Demand(now::get, 8, 256, FIFTY_MS);
     assertThat(demand.target()).isEqualTo(8);
 
     now.addAndGet(SECOND * 3 / 4);
@@ -68,7 +67,7 @@ class BlankContextsTest {
   @Test
   void demand_countsABurstWhole_whenALoneColdStartCameJustBeforeIt() {
     AtomicLong now = new AtomicLong(TimeUnit.HOURS.toNanos(5));
-    BlankContexts.Demand demand = new BlankContexts.Demand(now::get, 8, 256);
+    BlankContexts.Demand demand = new BlankContexts.Demand(now::get, 8, 256, FIFTY_MS);
     demand.coldStart(); // alone, at 0
     now.addAndGet(SECOND * 95 / 100);
     for (int i = 0; i < 100; i++) { // 100 from 0.95 s to 1.05 s: a window opened by the lone one would split them
@@ -81,7 +80,7 @@ class BlankContextsTest {
   @Test
   void demand_isQuietFiftyMillisecondsAfterTheLastColdStart() {
     AtomicLong now = new AtomicLong(TimeUnit.HOURS.toNanos(5));
-    BlankContexts.Demand demand = new BlankContexts.Demand(now::get, 8, 256);
+    BlankContexts.Demand demand = new BlankContexts.Demand(now::get, 8, 256, FIFTY_MS);
     assertThat(demand.quietIn()).as("no cold start yet").isNotPositive();
     demand.coldStart();
     assertThat(demand.quietIn()).isEqualTo(TimeUnit.MILLISECONDS.toNanos(50));
@@ -92,13 +91,22 @@ class BlankContextsTest {
   }
 
   @Test
+  void demand_withNoQuietTime_isQuietAtOnce() {
+    AtomicLong now = new AtomicLong(TimeUnit.HOURS.toNanos(5));
+    BlankContexts.Demand demand = new BlankContexts.Demand(now::get, 2, 16, 0);
+    demand.coldStart();
+    assertThat(demand.quietIn()).isNotPositive();
+    assertThat(demand.target()).isEqualTo(2);
+  }
+
+  @Test
   void blankContext_hasNoFilesUntilBound_thenOnlyItsEnvironments_andServesOneEnvironment() throws Exception {
     Path code = Files.createDirectories(dir.resolve("code"));
     Files.writeString(code.resolve("m.mjs"), "export const x = 42;");
     Source importIt = Source.newBuilder("js", "export { x } from '/var/task/m.mjs';", "t.mjs")
         .mimeType("application/javascript+module").build();
     try (Engine engine = newEngine();
-        BlankContexts blanks = new BlankContexts(engine, 2, System::nanoTime)) {
+        BlankContexts blanks = blanks(engine, 2)) {
       awaitTrue(() -> blanks.ready() == 2);
 
       Context c1 = blanks.take().unboundContext();
@@ -107,6 +115,7 @@ class BlankContextsTest {
       c1.close();
 
       BlankContexts.Blank blank = blanks.take();
+      assertThat(blank.first().asInt()).as("the first source's value").isZero();
       SandboxFileSystem files = new SandboxFileSystem(code, () -> dir.resolve("tmp"));
       Context c2 = blank.bind(files, new ByteArrayOutputStream(), new ByteArrayOutputStream());
       assertThat(c2.eval(importIt).getMember("x").asInt()).isEqualTo(42);
@@ -122,7 +131,7 @@ class BlankContextsTest {
   @Test
   void close_closesTheReadyContexts_andTakeThenReturnsNothing() {
     try (Engine engine = newEngine()) {
-      BlankContexts blanks = new BlankContexts(engine, 3, System::nanoTime);
+      BlankContexts blanks = blanks(engine, 3);
       awaitTrue(() -> blanks.ready() == 3);
       blanks.close();
       assertThat(blanks.ready()).isZero();
@@ -134,7 +143,7 @@ class BlankContextsTest {
   @Test
   void maxZero_turnsThePoolOff() {
     try (Engine engine = newEngine();
-        BlankContexts blanks = new BlankContexts(engine, 0, System::nanoTime)) {
+        BlankContexts blanks = blanks(engine, 0)) {
       assertThat(blanks.take()).isNull();
       assertThat(blanks.ready()).isZero();
       assertThat(blanks.target()).isZero();
@@ -143,74 +152,44 @@ class BlankContextsTest {
 
   @Test
   void configuredMax_readsTheSystemProperty_andRefusesWhatIsNotACount() {
-    String old = System.getProperty(BlankContexts.MAX_PROPERTY);
     try {
-      System.clearProperty(BlankContexts.MAX_PROPERTY);
-      assertThat(BlankContexts.configuredMax()).isEqualTo(BlankContexts.DEFAULT_MAX);
-      System.setProperty(BlankContexts.MAX_PROPERTY, "0");
-      assertThat(BlankContexts.configuredMax()).isZero();
-      System.setProperty(BlankContexts.MAX_PROPERTY, "-3");
-      assertThatThrownBy(BlankContexts::configuredMax).isInstanceOf(IllegalArgumentException.class)
-          .hasMessage("embla.nodejs.blankContexts must be a non-negative integer, was '-3'");
-      System.setProperty(BlankContexts.MAX_PROPERTY, "lots");
-      assertThatThrownBy(BlankContexts::configuredMax).isInstanceOf(IllegalArgumentException.class)
-          .hasMessage("embla.nodejs.blankContexts must be a non-negative integer, was 'lots'");
+      System.clearProperty(PROPERTY);
+      assertThat(BlankContexts.configuredMax(PROPERTY, 16)).isEqualTo(16);
+      System.setProperty(PROPERTY, "0");
+      assertThat(BlankContexts.configuredMax(PROPERTY, 16)).isZero();
+      System.setProperty(PROPERTY, " 7 ");
+      assertThat(BlankContexts.configuredMax(PROPERTY, 16)).isEqualTo(7);
+      System.setProperty(PROPERTY, "-3");
+      assertThatThrownBy(() -> BlankContexts.configuredMax(PROPERTY, 16))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("embla.test.blankContexts must be a non-negative integer, was '-3'");
+      System.setProperty(PROPERTY, "lots");
+      assertThatThrownBy(() -> BlankContexts.configuredMax(PROPERTY, 16))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("embla.test.blankContexts must be a non-negative integer, was 'lots'");
     } finally {
-      if (old == null) {
-        System.clearProperty(BlankContexts.MAX_PROPERTY);
-      } else {
-        System.setProperty(BlankContexts.MAX_PROPERTY, old);
-      }
+      System.clearProperty(PROPERTY);
     }
   }
 
   @Test
-  void functionsOnBlankContexts_seeTheirOwnFilesEnvironmentAndConsoleLog_andNotEachOthers() throws Exception {
-    String writer = """
-        const fs = require('fs');
-        exports.handler = async () => {
-          fs.writeFileSync('/tmp/x', 'secret');
-          globalThis.shared = 'secret';
-          console.log('writer says hi');
-          return { file: fs.readFileSync('/var/task/data.txt', 'utf8'), env: process.env.WHO };
-        };
-        """;
-    String reader = """
-        const fs = require('fs');
-        exports.handler = async () => ({ tmp: fs.existsSync('/tmp/x'), global: typeof globalThis.shared,
-          data: fs.existsSync('/var/task/data.txt'), env: process.env.WHO });
-        """;
-    Path w = Files.createDirectories(dir.resolve("writer"));
-    Files.writeString(w.resolve("index.js"), writer);
-    Files.writeString(w.resolve("data.txt"), "writer's own");
-    Path r = Files.createDirectories(dir.resolve("reader"));
-    Files.writeString(r.resolve("index.js"), reader);
-    JsRuntimeProvider provider = new JsRuntimeProvider(4);
-    try (FaasEngine engine = FaasEngine.builder().addRuntime(provider).keepAlive(Duration.ofMinutes(10)).build()) {
-      engine.createFunction(FunctionConfig.builder("writer").runtime("nodejs").handler("index.handler")
-          .environment("WHO", "writer").build(), FunctionCode.fromDirectory(w));
-      engine.createFunction(FunctionConfig.builder("reader").runtime("nodejs").handler("index.handler")
-          .environment("WHO", "reader").build(), FunctionCode.fromDirectory(r));
-      BlankContexts blanks = provider.blankContexts();
-      awaitTrue(() -> blanks.ready() == 4);
-
-      InvocationResult wr;
-      try (LogCapture logs = LogCapture.of("embla.function.writer")) {
-        wr = engine.invoke("writer", "{}");
-        InvocationResult written = wr;
-        assertThat(logs.lines()).anySatisfy(l -> {
-          assertThat(l.message()).contains("writer says hi");
-          assertThat(l.requestId()).isEqualTo(written.requestId());
-        });
-      }
-      InvocationResult rr = engine.invoke("reader", "{}");
-
-      assertThat(blanks.taken()).as("both cold starts were served blank contexts").isEqualTo(2);
-      assertThat(wr.error()).isEmpty();
-      assertThat(wr.payloadAsString()).isEqualTo("{\"file\":\"writer's own\",\"env\":\"writer\"}");
-      assertThat(rr.payloadAsString())
-          .isEqualTo("{\"tmp\":false,\"global\":\"undefined\",\"data\":false,\"env\":\"reader\"}");
+  void aContextThatCannotBeMade_isRetriedLater_andTakeReturnsNothingMeanwhile() {
+    try (BlankContexts blanks = new BlankContexts("test", (files, out, err) -> {
+          throw new IllegalStateException("no contexts today");
+        }, REALM, 1, 1, Duration.ZERO, System::nanoTime)) {
+      assertThat(blanks.take()).isNull();
+      assertThat(blanks.ready()).isZero();
     }
+  }
+
+  private static BlankContexts blanks(Engine engine, int max) {
+    return new BlankContexts("test", (files, out, err) -> jsContext(engine, files, out, err), REALM, 8, max,
+        Duration.ofMillis(50), System::nanoTime);
+  }
+
+  private static Context jsContext(Engine engine, org.graalvm.polyglot.io.FileSystem files, OutputStream out,
+      OutputStream err) {
+    return GuestContexts.sandboxed("js", engine, files, out, err).option("js.esm-eval-returns-exports", "true").build();
   }
 
   // The policy every context of the pool asks for; an engine's and its contexts' must match.

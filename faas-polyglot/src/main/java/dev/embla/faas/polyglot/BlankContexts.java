@@ -1,7 +1,5 @@
-package dev.embla.faas.polyglot.js;
+package dev.embla.faas.polyglot;
 
-import dev.embla.faas.polyglot.GuestContexts;
-import dev.embla.faas.polyglot.SandboxFileSystem;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;
@@ -22,49 +20,53 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import org.graalvm.polyglot.Context;
-import org.graalvm.polyglot.Engine;
 import org.graalvm.polyglot.Source;
+import org.graalvm.polyglot.Value;
 import org.graalvm.polyglot.io.FileSystem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * GraalJS contexts created ahead of need, before the function that will use one is known, so that a JavaScript cold
- * start does not create its context on the caller's thread (OpenWhisk's "stem cell" containers, inside one JVM).
+ * Guest contexts created ahead of need, before the function that will use one is known, so that a cold start does not
+ * create its context on the caller's thread (OpenWhisk's "stem cell" containers, inside one JVM). One pool per
+ * runtime: {@code nodejs} and {@code python3} each keep one for their shared engine.
  *
- * <p><b>Why.</b> Creating a context and initialising its realm is nearly all of a JavaScript cold start's cost, and
- * GraalJS creates the contexts of one engine one at a time, under a monitor: in a burst of N cold starts every caller
- * queues there (docs/BENCHMARKS.md, stop 10). Evaluating a function's module and calling it on a ready context takes
- * microseconds and does not queue.
+ * <p><b>Why.</b> Creating a context and initialising its language is most of a guest cold start's cost: nearly all of
+ * a JavaScript one (and GraalJS creates the contexts of one engine one at a time, under a monitor, so in a burst every
+ * caller queues there), and about two thirds of a Python one (docs/BENCHMARKS.md, stops 10 and 11). What is left for
+ * the cold start is the function's own Init: loading its code and running its top level.
  *
- * <p><b>Isolation.</b> A blank context has run nothing but {@code 0} (to initialise its realm); its file system and
+ * <p><b>Isolation.</b> A blank context has run nothing but its runtime's first source (JavaScript: {@code 0}, to
+ * initialise the realm; Python: the runtime layer's definition, which runs no function code); its file system and
  * output streams point nowhere until {@link Blank#bind} gives it its environment's, once. Each blank context serves
- * exactly one environment and is closed with it, so no function ever sees another's globals, files or output. Its
- * configuration is the same sandbox as a context created on demand ({@link #newContext}).
+ * exactly one environment and is closed with it, so no function ever sees another's globals, files or output. The
+ * runtime's factory builds it with the same sandbox as a context created on demand.
  *
  * <p><b>How many, and when.</b> One daemon thread keeps {@link Demand#target} contexts ready: the largest number of
  * cold starts seen within one second over about the last ten minutes (pre-initialised environments count: they are
- * cold starts), at least {@value #MIN_READY} (or the maximum, if smaller) and at most the configured maximum (system
- * property {@value #MAX_PROPERTY}, default {@value #DEFAULT_MAX}, 0 turns the pool off). It makes them
- * only after {@value Demand#QUIET_MILLIS} ms without a cold start: making a context takes the engine's locks, and a
- * cold start's virtual thread that blocks on one goes to the back of the scheduler's queue. So back-to-back cold
- * starts create their contexts as before, and the pool serves the burst that follows a quiet spell. A blank context
- * holds about 45 KB of heap, so the default maximum is about 11 MB.
+ * cold starts), at least the runtime's minimum (or the maximum, if smaller) and at most the configured maximum (a
+ * system property per runtime; 0 turns the pool off). It makes them only after the runtime's quiet time without a
+ * cold start. JavaScript waits 50 ms: making a context takes the engine's locks, and a cold start's virtual thread
+ * that blocks on one goes to the back of the scheduler's queue, so back-to-back cold starts create their contexts as
+ * before and the pool serves the burst that follows a quiet spell. Python does not wait: its cold starts take tens of
+ * milliseconds of their own thread's time, and the maker works on a core they leave idle.
  */
-final class BlankContexts implements AutoCloseable {
+public final class BlankContexts implements AutoCloseable {
 
-  /** The system property that sets the most blank contexts kept ready; 0 creates every context on demand. */
-  static final String MAX_PROPERTY = "embla.nodejs.blankContexts";
-
-  static final int DEFAULT_MAX = 256;
-  static final int MIN_READY = 8;
+  /** Builds a context of the runtime's sandbox on the given (late-bound) file system and output streams. */
+  @FunctionalInterface
+  public interface Factory {
+    /** Returns a new context; it must not have run anything yet. */
+    Context create(FileSystem files, OutputStream out, OutputStream err);
+  }
 
   private static final Logger LOG = LoggerFactory.getLogger(BlankContexts.class);
-  private static final Source REALM = Source.newBuilder("js", "0", "embla-blank.js").cached(true).buildLiteral();
   private static final long IDLE_RECHECK_NANOS = Duration.ofSeconds(1).toNanos();
   private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
 
-  private final Engine engine;
+  private final String runtime;
+  private final Factory factory;
+  private final Source first;
   private final int max;
   private final Demand demand;
   private final ConcurrentLinkedDeque<Blank> ready = new ConcurrentLinkedDeque<>();
@@ -76,29 +78,41 @@ final class BlankContexts implements AutoCloseable {
   private volatile boolean closed;
 
   /**
-   * Starts keeping blank contexts of {@code engine} ready; with {@code max} 0 nothing is started and {@link #take}
-   * always returns null.
+   * Starts keeping blank contexts ready; with {@code max} 0 nothing is started and {@link #take} always returns null.
+   *
+   * @param runtime the runtime's name, for the maker thread's name and the log
+   * @param factory builds each context
+   * @param first evaluated in each new context, so that it is initialised; {@link Blank#first} returns its value
+   * @param min how many to keep ready at least (capped at {@code max})
+   * @param max how many to keep ready at most
+   * @param quiet how long no cold start must have begun before the maker makes one
    */
-  BlankContexts(Engine engine, int max, LongSupplier nanoClock) {
-    if (max < 0) {
-      throw new IllegalArgumentException("the most blank contexts must be >= 0, was " + max);
+  public BlankContexts(String runtime, Factory factory, Source first, int min, int max, Duration quiet,
+      LongSupplier nanoClock) {
+    if (max < 0 || min < 0) {
+      throw new IllegalArgumentException("the least and most blank contexts must be >= 0, were " + min + ", " + max);
     }
-    this.engine = engine;
+    this.runtime = Objects.requireNonNull(runtime, "runtime");
+    this.factory = Objects.requireNonNull(factory, "factory");
+    this.first = Objects.requireNonNull(first, "first");
     this.max = max;
-    this.demand = new Demand(nanoClock, Math.min(MIN_READY, max), max);
+    this.demand = new Demand(nanoClock, Math.min(min, max), max, quiet.toNanos());
     if (max == 0) {
       maker = null;
     } else {
-      maker = Thread.ofPlatform().daemon().name("embla-nodejs-blank-contexts").unstarted(this::makeLoop);
+      maker = Thread.ofPlatform().daemon().name("embla-" + runtime + "-blank-contexts").unstarted(this::makeLoop);
       maker.start();
     }
   }
 
-  /** Reads {@value #MAX_PROPERTY}; a value that is not a non-negative integer is refused, naming the property. */
-  static int configuredMax() {
-    String v = System.getProperty(MAX_PROPERTY);
+  /**
+   * Reads the most blank contexts to keep from the system property {@code property}, or {@code defaultMax} if it is
+   * unset; a value that is not a non-negative integer is refused, naming the property.
+   */
+  public static int configuredMax(String property, int defaultMax) {
+    String v = System.getProperty(property);
     if (v == null || v.isBlank()) {
-      return DEFAULT_MAX;
+      return defaultMax;
     }
     try {
       int n = Integer.parseInt(v.trim());
@@ -108,14 +122,14 @@ final class BlankContexts implements AutoCloseable {
     } catch (NumberFormatException e) {
       // refused below
     }
-    throw new IllegalArgumentException(MAX_PROPERTY + " must be a non-negative integer, was '" + v + "'");
+    throw new IllegalArgumentException(property + " must be a non-negative integer, was '" + v + "'");
   }
 
   /**
-   * Returns a ready blank context for a cold start, or null when none is ready (the caller then creates one with
-   * {@link #newContext}). Either way the cold start counts towards how many are kept ready.
+   * Returns a ready blank context for a cold start, or null when none is ready (the caller then creates a context
+   * itself). Either way the cold start counts towards how many are kept ready.
    */
-  Blank take() {
+  public Blank take() {
     if (maker == null || closed) {
       return null;
     }
@@ -132,22 +146,22 @@ final class BlankContexts implements AutoCloseable {
   }
 
   /** How many blank contexts are ready now. */
-  int ready() {
+  public int ready() {
     return readyCount.get();
   }
 
   /** How many cold starts have been served a blank context so far. */
-  int taken() {
+  public int taken() {
     return taken.get();
   }
 
   /** How many ready contexts were closed unused, by {@link #close}. */
-  int drained() {
+  public int drained() {
     return drained.get();
   }
 
   /** How many the pool aims to keep ready now. */
-  int target() {
+  public int target() {
     return demand.target();
   }
 
@@ -169,13 +183,6 @@ final class BlankContexts implements AutoCloseable {
     drain();
   }
 
-  /** Creates a context with the sandbox every JavaScript environment gets ({@link GuestContexts#sandboxed}). */
-  static Context newContext(Engine engine, FileSystem files, OutputStream out, OutputStream err) {
-    return GuestContexts.sandboxed("js", engine, files, out, err)
-        .option("js.esm-eval-returns-exports", "true")
-        .build();
-  }
-
   private void makeLoop() {
     while (!closed) {
       if (readyCount.get() >= demand.target()) {
@@ -188,8 +195,8 @@ final class BlankContexts implements AutoCloseable {
       }
       long busy = demand.quietIn();
       if (busy > 0) {
-        // Cold starts are under way: making a context now would contend with them for the engine's locks (and a
-        // virtual thread that blocks on one goes to the back of the scheduler's queue), so wait until they stop.
+        // Cold starts are under way and the runtime asked for quiet: making a context now would contend with them for
+        // the engine's locks (a virtual thread that blocks on one goes to the back of the scheduler's queue).
         LockSupport.parkNanos(this, busy);
         continue;
       }
@@ -199,9 +206,8 @@ final class BlankContexts implements AutoCloseable {
         LateFileSystem files = new LateFileSystem();
         LateOutput out = new LateOutput();
         LateOutput err = new LateOutput();
-        c = newContext(engine, files, out, err);
-        c.eval(REALM);
-        b = new Blank(c, files, out, err);
+        c = factory.create(files, out, err);
+        b = new Blank(c, c.eval(first), files, out, err);
       } catch (RuntimeException e) {
         if (c != null) {
           GuestContexts.closeQuietly(c);
@@ -210,7 +216,7 @@ final class BlankContexts implements AutoCloseable {
           break; // the engine closed under us
         }
         // Not expected; cold starts still work without the pool, so say so once in a while and back off.
-        LOG.warn("nodejs runtime: could not create a blank context ahead of need; retrying in 1 s", e);
+        LOG.warn("{} runtime: could not create a blank context ahead of need; retrying in 1 s", runtime, e);
         LockSupport.parkNanos(this, IDLE_RECHECK_NANOS);
         continue;
       }
@@ -232,25 +238,32 @@ final class BlankContexts implements AutoCloseable {
   }
 
   /** A context that no function has used yet, and the handles that give it one environment's files and output. */
-  static final class Blank {
+  public static final class Blank {
     private final Context context;
+    private final Value first;
     private final LateFileSystem files;
     private final LateOutput out;
     private final LateOutput err;
 
-    private Blank(Context context, LateFileSystem files, LateOutput out, LateOutput err) {
+    private Blank(Context context, Value first, LateFileSystem files, LateOutput out, LateOutput err) {
       this.context = context;
+      this.first = first;
       this.files = files;
       this.out = out;
       this.err = err;
     }
 
     /** Gives the context its environment's file system and output streams, once, and returns it. */
-    Context bind(FileSystem environmentFiles, OutputStream environmentOut, OutputStream environmentErr) {
+    public Context bind(FileSystem environmentFiles, OutputStream environmentOut, OutputStream environmentErr) {
       files.bind(Objects.requireNonNull(environmentFiles, "environmentFiles"));
       out.target = Objects.requireNonNull(environmentOut, "environmentOut");
       err.target = Objects.requireNonNull(environmentErr, "environmentErr");
       return context;
+    }
+
+    /** The value of the runtime's first source, evaluated when the context was made. */
+    public Value first() {
+      return first;
     }
 
     // For tests: the context as it is before bind.
@@ -268,8 +281,6 @@ final class BlankContexts implements AutoCloseable {
     private static final long SECOND = 1_000_000_000L;
     private static final long MINUTE = 60 * SECOND;
     private static final int MINUTES = 10;
-    static final long QUIET_MILLIS = 50;
-
     private final LongSupplier clock;
     private final int min;
     private final int max;
@@ -279,12 +290,14 @@ final class BlankContexts implements AutoCloseable {
     private final int[] peaks = new int[MINUTES]; // the largest one-second count seen in each of the last minutes
     private final long[] minuteOf = new long[MINUTES];
     private final boolean[] used = new boolean[MINUTES];
+    private final long quietNanos;
     private long lastColdStart;
 
-    Demand(LongSupplier clock, int min, int max) {
+    Demand(LongSupplier clock, int min, int max, long quietNanos) {
       this.clock = clock;
       this.min = min;
       this.max = max;
+      this.quietNanos = quietNanos;
       this.times = new long[Math.max(1, max)];
       lastColdStart = clock.getAsLong() - SECOND;
     }
@@ -312,9 +325,9 @@ final class BlankContexts implements AutoCloseable {
       peaks[slot] = Math.max(peaks[slot], size);
     }
 
-    /** Nanoseconds until {@value #QUIET_MILLIS} ms will have passed without a cold start; 0 or less once they have. */
+    /** Nanoseconds until the quiet time will have passed without a cold start; 0 or less once it has. */
     synchronized long quietIn() {
-      return lastColdStart + QUIET_MILLIS * 1_000_000L - clock.getAsLong();
+      return lastColdStart + quietNanos - clock.getAsLong();
     }
 
     /**
