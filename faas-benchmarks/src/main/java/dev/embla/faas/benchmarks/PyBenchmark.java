@@ -32,7 +32,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *       {@code InvokeBenchmark.warmInvoke} measures, plus the runtime layer's {@code json.loads} of the event, a
  *       Lambda context object, {@code json.dumps} of the result and the flush of the function's output streams.
  *   <li>{@code pyColdStart}: a new environment every call, after GraalPy's first start (warmed up at engine build):
- *       context, bootstrap, the handler module's import (Init), first invoke, then the discard (included).
+ *       context, bootstrap, the handler module's import (Init), first invoke, then the discard (included). Back to
+ *       back, so the blank contexts the runtime makes in the background run dry and some cold starts make their own.
+ *   <li>{@code pyColdStartAfterPause}: the same, 250 ms (not measured) after the previous one, so a blank context is
+ *       ready as it is for cold starts that are spread out.
  * </ul>
  * The log backend is slf4j-nop, so log formatting and I/O (the host's choice) are not in the figures.
  */
@@ -115,5 +118,30 @@ public class PyBenchmark {
   @Measurement(iterations = 5, time = 5)
   public InvocationResult pyColdStart() {
     return local.invokeCold("echo", payload);
+  }
+
+  /**
+   * {@link #pyColdStart} as it comes after a pause of 250 ms (not measured): the cold start of traffic whose new
+   * environments are spread out rather than back to back, where the blank contexts the runtime makes in the background
+   * (BlankContexts) are ready. Back to back, as in {@link #pyColdStart}, the pool runs dry and some cold starts make
+   * their own context.
+   */
+  @Benchmark
+  @BenchmarkMode(Mode.SampleTime)
+  @OutputTimeUnit(TimeUnit.MILLISECONDS)
+  @Warmup(iterations = 10, time = 5)
+  @Measurement(iterations = 10, time = 5)
+  public InvocationResult pyColdStartAfterPause(Pause pause) {
+    return local.invokeCold("echo", payload);
+  }
+
+  /** A pause before each invocation of the benchmark that takes it; JMH does not count it. */
+  @State(Scope.Thread)
+  public static class Pause {
+    /** Sleeps 250 ms. */
+    @Setup(Level.Invocation)
+    public void pause() throws InterruptedException {
+      Thread.sleep(250);
+    }
   }
 }
