@@ -41,8 +41,12 @@ import java.util.concurrent.TimeUnit;
  *       {@code System.nanoTime()} at its entry; the driver is the same JVM); for JavaScript it is taken as the time
  *       until every invocation returned, minus the hold;
  *   <li><b>invoke latency during the burst</b>: from the caller's {@code invoke} to its return, minus the time the
- *       handler itself held the call (for Java the handler's own measurement of its sleep, for JavaScript the
- *       requested hold, so the JS figure also carries the timer's lateness). Its p99 over the measured bursts is
+ *       handler itself held the call, as the handler measured it from its entry to the end of its sleep (Java:
+ *       {@code System.nanoTime()}; JavaScript: {@code performance.now()}, to the microsecond), so how late the sleep
+ *       or timer woke the handler counts as the handler's time in both runtimes. (Until stop 11 the JavaScript figure
+ *       subtracted the requested hold instead, and so also carried the timer's lateness: with N timers due together
+ *       on two cores, the last callback runs after the others'. That figure is still printed, not judged.) Its p99
+ *       over the measured bursts is
  *       compared with the steady-state cold-start p99 of the same engine (sequential forced cold starts of a no-op
  *       function, after a warm-up of the same length as the measurement). This is what the engine adds to a call
  *       while N others are starting: a lock convoy or contention in the cold path shows here;
@@ -62,7 +66,7 @@ final class ConcurrencyDrivers {
   private ConcurrencyDrivers() {}
 
   /** One burst's figures. */
-  private record Burst(int colds, long rampNanos, long[] latencies, long[] fromRelease) {
+  private record Burst(int colds, long rampNanos, long[] latencies, long[] latenciesNominal, long[] fromRelease) {
     double perSecond() {
       return colds / (rampNanos / 1e9);
     }
@@ -83,7 +87,8 @@ final class ConcurrencyDrivers {
         jsCode = Files.createTempDirectory("embla-burst-js");
         Files.writeString(jsCode.resolve("noop.js"), "exports.handler = async (event) => event;");
         Files.writeString(jsCode.resolve("hold.js"),
-            "exports.handler = (ms) => new Promise((resolve) => setTimeout(() => resolve(ms), ms));");
+            "exports.handler = (ms) => { const t0 = performance.now();"
+                + " return new Promise((resolve) => setTimeout(() => resolve([t0, performance.now()]), ms)); };");
         engine.createFunction(FunctionConfig.builder("noop").runtime("nodejs").handler("noop.handler").build(),
             FunctionCode.fromDirectory(jsCode));
       } else {
@@ -108,6 +113,7 @@ final class ConcurrencyDrivers {
           runtime, steady, cold[steady / 2] / 1e3, coldP99 / 1e3);
 
       long[] all = new long[measured * n];
+      long[] allNominal = new long[measured * n];
       long[] allFromRelease = new long[measured * n];
       long colds = 0;
       long ramp = 0;
@@ -132,6 +138,7 @@ final class ConcurrencyDrivers {
         }
         if (!warmup) {
           System.arraycopy(burst.latencies, 0, all, (b - warmups) * n, n);
+          System.arraycopy(burst.latenciesNominal, 0, allNominal, (b - warmups) * n, n);
           System.arraycopy(burst.fromRelease, 0, allFromRelease, (b - warmups) * n, n);
           colds += burst.colds;
           ramp += burst.rampNanos;
@@ -140,6 +147,7 @@ final class ConcurrencyDrivers {
         System.gc();
       }
       Arrays.sort(all);
+      Arrays.sort(allNominal);
       Arrays.sort(allFromRelease);
       long burstP99 = pct(all, 99);
       double perSecond = colds / (ramp / 1e9);
@@ -148,6 +156,10 @@ final class ConcurrencyDrivers {
       System.out.printf(Locale.ROOT, "burst: invoke latency from the call, minus the hold: p50 %.1f us, p99 %.1f us;"
           + " steady-state cold start p99 %.1f us; ratio %.2f (goal <= 2)%n", pct(all, 50) / 1e3,
           burstP99 / 1e3, coldP99 / 1e3, burstP99 / (double) coldP99);
+      System.out.printf(Locale.ROOT, "burst: the same minus the requested %d ms instead of the handler's own measurement"
+          + " (so it also carries how late the sleep or timer woke the handler): p50 %.1f us, p99 %.1f us; ratio %.2f"
+          + " (not judged; the figure stop 10 and earlier judged for JavaScript)%n", HOLD_MS, pct(allNominal, 50) / 1e3,
+          pct(allNominal, 99) / 1e3, pct(allNominal, 99) / (double) coldP99);
       System.out.printf(Locale.ROOT, "burst: latency from the release (includes waiting for a CPU to start the call),"
           + " minus the hold: p50 %.1f ms, p99 %.1f ms; ratio %.0f (not judged: N cold starts on %d cores cannot"
           + " all start at once)%n", pct(allFromRelease, 50) / 1e6, pct(allFromRelease, 99) / 1e6,
@@ -159,6 +171,7 @@ final class ConcurrencyDrivers {
   private static Burst runBurst(FaasEngine engine, String function, int n, boolean js) throws Exception {
     long holdNanos = TimeUnit.MILLISECONDS.toNanos(HOLD_MS);
     long[] latency = new long[n];
+    long[] latencyNominal = new long[n];
     long[] fromRelease = new long[n];
     long[] ready = new long[n];
     long[] release = new long[1];
@@ -177,14 +190,18 @@ final class ConcurrencyDrivers {
           if (r.isError()) {
             throw new IllegalStateException(r.payloadAsString());
           }
-          long held = holdNanos;
-          if (!js) {
-            String[] stamps = r.payloadAsString().replaceAll("[\\[\\] ]", "").split(",");
+          String[] stamps = r.payloadAsString().replaceAll("[\\[\\] ]", "").split(",");
+          long held;
+          if (js) {
+            // performance.now() in milliseconds, to the microsecond: the time from the handler's entry to its timer
+            held = Math.round((Double.parseDouble(stamps[1]) - Double.parseDouble(stamps[0])) * 1e6);
+          } else {
             long entered = Long.parseLong(stamps[0]);
             held = Long.parseLong(stamps[1]) - entered;
             ready[k] = entered;
           }
           latency[k] = t1 - t0 - held;
+          latencyNominal[k] = t1 - t0 - holdNanos;
           fromRelease[k] = t1 - release[0] - held;
           return null;
         });
@@ -200,9 +217,10 @@ final class ConcurrencyDrivers {
     }
     long rampEnd = js ? end - holdNanos : Arrays.stream(ready).max().orElseThrow();
     Arrays.sort(latency);
+    Arrays.sort(latencyNominal);
     Arrays.sort(fromRelease);
     int colds = (int) engine.getFunctionMetrics(function).coldStarts();
-    return new Burst(colds, rampEnd - start, latency, fromRelease);
+    return new Burst(colds, rampEnd - start, latency, latencyNominal, fromRelease);
   }
 
   private static long pct(long[] sorted, int percentile) {

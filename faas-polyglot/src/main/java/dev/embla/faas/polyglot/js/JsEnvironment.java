@@ -60,6 +60,8 @@ final class JsEnvironment implements ExecutionEnvironment {
   private final EnvironmentContext env;
   private final SandboxFileSystem files;
   private final EventLoop loop = new EventLoop();
+  // performance.now()'s origin: the environment's creation
+  private final long originNanos = System.nanoTime();
   private final FunctionOutputStream stdout;
   private final FunctionOutputStream stderr;
 
@@ -280,6 +282,8 @@ final class JsEnvironment implements ExecutionEnvironment {
       return null;
     });
     host.put("remaining", (ProxyExecutable) a -> invocation == null ? 0 : invocation.getRemainingTimeInMillis());
+    // Microseconds, as browsers and Node coarsen their clocks too; a double holds them exactly for centuries.
+    host.put("micros", (ProxyExecutable) a -> (System.nanoTime() - originNanos) / 1_000);
     host.put("setTimer", (ProxyExecutable) a -> loop.add(a[0], a[1].asLong(), a[2].asBoolean()));
     host.put("clearTimer", (ProxyExecutable) a -> {
       loop.clear(a[0].asInt());

@@ -8,7 +8,7 @@
   // Every member read on the host's proxy object crosses into Java: read each host function once, here.
   const host = {};
   for (const name of ['write', 'setTimer', 'clearTimer', 'succeeded', 'failed', 'badPayload', 'uncaught', 'stat',
-    'readText', 'compile', 'fs', 'remaining']) {
+    'readText', 'compile', 'fs', 'remaining', 'micros']) {
     host[name] = hostProxy[name];
   }
 
@@ -98,8 +98,12 @@
     g.queueMicrotask = (fn) => { Promise.resolve().then(() => fn()); };
   }
 
+  // ---- performance: Node's high-resolution clock, milliseconds since the environment started, to the microsecond ----
+  // GraalJS has no performance object of its own here; the host's monotonic clock serves it and process.hrtime.
+  g.performance = { now: () => host.micros() / 1000, timeOrigin: Date.now() - host.micros() / 1000 };
+
   // ---- process: the function's own variables only ----
-  const nowNanos = () => BigInt(Math.round((typeof performance === 'object' ? performance.now() : Date.now()) * 1e6));
+  const nowNanos = () => BigInt(host.micros()) * 1000n;
   const env = {};
   for (let i = 0; i + 1 < envPairs.length; i += 2) env[envPairs[i]] = envPairs[i + 1];
   g.process = {

@@ -176,6 +176,31 @@ class JsFunctionsTest {
   }
 
   @Test
+  void performanceNowAndHrtime_measureATimerFromTheHostsMonotonicClock_toTheMicrosecond() {
+    register("clock", "index.handler", Map.of("index.js", """
+        exports.handler = async () => {
+          const t0 = performance.now();
+          const h0 = process.hrtime();
+          const n0 = process.hrtime.bigint();
+          await new Promise((r) => setTimeout(r, 30));
+          const t1 = performance.now();
+          const [s, ns] = process.hrtime(h0);
+          const reads = [performance.now(), performance.now(), performance.now()];
+          return {
+            waited: t1 - t0 >= 30 && t1 - t0 < 30000,
+            hrtime: s * 1e3 + ns / 1e6 >= 30,
+            bigint: process.hrtime.bigint() - n0 >= 30000000n,
+            finerThanAMillisecond: reads.some((r) => !Number.isInteger(r)),
+            sinceTheEnvironmentStarted: t0 >= 0 && t0 < 600000,
+            origin: Math.abs(performance.timeOrigin + performance.now() - Date.now()) < 1000,
+          };
+        };
+        """));
+    assertThat(invoke("clock", "{}")).isEqualTo("{\"waited\":true,\"hrtime\":true,\"bigint\":true,"
+        + "\"finerThanAMillisecond\":true,\"sinceTheEnvironmentStarted\":true,\"origin\":true}");
+  }
+
+  @Test
   void concurrentInvocations_runInTheirOwnEnvironments_eachWithItsOwnEventLoop() throws Exception {
     register("parallel", "index.handler", Map.of("index.js", """
         const me = Math.random();
