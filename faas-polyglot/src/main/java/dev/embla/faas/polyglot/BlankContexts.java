@@ -18,9 +18,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.graalvm.polyglot.Context;
-import org.graalvm.polyglot.Source;
 import org.graalvm.polyglot.Value;
 import org.graalvm.polyglot.io.FileSystem;
 import org.slf4j.Logger;
@@ -51,25 +51,37 @@ import org.slf4j.LoggerFactory;
  * before and the pool serves the burst that follows a quiet spell. Python does not wait: its cold starts take tens of
  * milliseconds of their own thread's time, and the maker works on a core they leave idle.
  */
-public final class BlankContexts implements AutoCloseable {
+public final class BlankContexts<A> implements AutoCloseable {
 
-  /** Builds a context of the runtime's sandbox on the given (late-bound) file system and output streams. */
+  /**
+   * Makes one blank context of the runtime's sandbox on the given (late-bound) file system and output streams, and
+   * evaluates the runtime's first source in it, on the thread that will run it. If it throws, it has released what
+   * it made.
+   *
+   * @param <A> what else a blank context comes with (Python: the thread it was made on and must run on)
+   */
   @FunctionalInterface
-  public interface Factory {
-    /** Returns a new context; it must not have run anything yet. */
-    Context create(FileSystem files, OutputStream out, OutputStream err);
+  public interface Factory<A> {
+    /** Returns the new context, the value of the first source, and the attachment. */
+    Made<A> make(FileSystem files, OutputStream out, OutputStream err);
   }
+
+  /**
+   * A context a {@link Factory} made: the value of the runtime's first source, evaluated in it, and what else it comes
+   * with (may be null).
+   */
+  public record Made<A>(Context context, Value first, A attachment) {}
 
   private static final Logger LOG = LoggerFactory.getLogger(BlankContexts.class);
   private static final long IDLE_RECHECK_NANOS = Duration.ofSeconds(1).toNanos();
   private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
 
   private final String runtime;
-  private final Factory factory;
-  private final Source first;
+  private final Factory<A> factory;
+  private final Consumer<A> release;
   private final int max;
   private final Demand demand;
-  private final ConcurrentLinkedDeque<Blank> ready = new ConcurrentLinkedDeque<>();
+  private final ConcurrentLinkedDeque<Blank<A>> ready = new ConcurrentLinkedDeque<>();
   private final AtomicInteger readyCount = new AtomicInteger();
   private final AtomicInteger taken = new AtomicInteger();
   private final AtomicInteger drained = new AtomicInteger();
@@ -81,20 +93,20 @@ public final class BlankContexts implements AutoCloseable {
    * Starts keeping blank contexts ready; with {@code max} 0 nothing is started and {@link #take} always returns null.
    *
    * @param runtime the runtime's name, for the maker thread's name and the log
-   * @param factory builds each context
-   * @param first evaluated in each new context, so that it is initialised; {@link Blank#first} returns its value
+   * @param factory makes each context
+   * @param release called with the attachment of a context closed unused, after it is closed
    * @param min how many to keep ready at least (capped at {@code max})
    * @param max how many to keep ready at most
    * @param quiet how long no cold start must have begun before the maker makes one
    */
-  public BlankContexts(String runtime, Factory factory, Source first, int min, int max, Duration quiet,
+  public BlankContexts(String runtime, Factory<A> factory, Consumer<A> release, int min, int max, Duration quiet,
       LongSupplier nanoClock) {
     if (max < 0 || min < 0) {
       throw new IllegalArgumentException("the least and most blank contexts must be >= 0, were " + min + ", " + max);
     }
     this.runtime = Objects.requireNonNull(runtime, "runtime");
     this.factory = Objects.requireNonNull(factory, "factory");
-    this.first = Objects.requireNonNull(first, "first");
+    this.release = Objects.requireNonNull(release, "release");
     this.max = max;
     this.demand = new Demand(nanoClock, Math.min(min, max), max, quiet.toNanos());
     if (max == 0) {
@@ -129,12 +141,12 @@ public final class BlankContexts implements AutoCloseable {
    * Returns a ready blank context for a cold start, or null when none is ready (the caller then creates a context
    * itself). Either way the cold start counts towards how many are kept ready.
    */
-  public Blank take() {
+  public Blank<A> take() {
     if (maker == null || closed) {
       return null;
     }
     demand.coldStart();
-    Blank b = ready.pollFirst();
+    Blank<A> b = ready.pollFirst();
     if (b != null) {
       readyCount.decrementAndGet();
       taken.incrementAndGet();
@@ -200,18 +212,13 @@ public final class BlankContexts implements AutoCloseable {
         LockSupport.parkNanos(this, busy);
         continue;
       }
-      Blank b;
-      Context c = null;
+      Blank<A> b;
       try {
         LateFileSystem files = new LateFileSystem();
         LateOutput out = new LateOutput();
         LateOutput err = new LateOutput();
-        c = factory.create(files, out, err);
-        b = new Blank(c, c.eval(first), files, out, err);
+        b = new Blank<>(factory.make(files, out, err), files, out, err);
       } catch (RuntimeException e) {
-        if (c != null) {
-          GuestContexts.closeQuietly(c);
-        }
         if (closed) {
           break; // the engine closed under us
         }
@@ -230,24 +237,23 @@ public final class BlankContexts implements AutoCloseable {
   }
 
   private void drain() {
-    for (Blank b; (b = ready.pollFirst()) != null; ) {
+    for (Blank<A> b; (b = ready.pollFirst()) != null; ) {
       readyCount.decrementAndGet();
-      GuestContexts.closeQuietly(b.context);
+      GuestContexts.closeQuietly(b.made.context());
+      release.accept(b.made.attachment());
       drained.incrementAndGet();
     }
   }
 
   /** A context that no function has used yet, and the handles that give it one environment's files and output. */
-  public static final class Blank {
-    private final Context context;
-    private final Value first;
+  public static final class Blank<A> {
+    private final Made<A> made;
     private final LateFileSystem files;
     private final LateOutput out;
     private final LateOutput err;
 
-    private Blank(Context context, Value first, LateFileSystem files, LateOutput out, LateOutput err) {
-      this.context = context;
-      this.first = first;
+    private Blank(Made<A> made, LateFileSystem files, LateOutput out, LateOutput err) {
+      this.made = made;
       this.files = files;
       this.out = out;
       this.err = err;
@@ -258,17 +264,27 @@ public final class BlankContexts implements AutoCloseable {
       files.bind(Objects.requireNonNull(environmentFiles, "environmentFiles"));
       out.target = Objects.requireNonNull(environmentOut, "environmentOut");
       err.target = Objects.requireNonNull(environmentErr, "environmentErr");
-      return context;
+      return made.context();
     }
 
     /** The value of the runtime's first source, evaluated when the context was made. */
     public Value first() {
-      return first;
+      return made.first();
+    }
+
+    /** What the context came with, from the runtime's factory. */
+    public A attachment() {
+      return made.attachment();
+    }
+
+    /** The context, bound or not: for closing one that was taken and never bound. */
+    public Context context() {
+      return made.context();
     }
 
     // For tests: the context as it is before bind.
     Context unboundContext() {
-      return context;
+      return made.context();
     }
   }
 
@@ -347,8 +363,9 @@ public final class BlankContexts implements AutoCloseable {
   }
 
   /**
-   * Output that goes nowhere until its environment's stream is bound. The runtime layer writes the function's output
-   * through a host function, not these streams; they carry what GraalJS itself might print for the context.
+   * Output that goes nowhere until its environment's stream is bound, then to it: Python's {@code print} and
+   * {@code sys.stdout}; for JavaScript, whose runtime layer writes the function's output through a host function, only
+   * what GraalJS itself might print for the context.
    */
   private static final class LateOutput extends OutputStream {
     volatile OutputStream target;

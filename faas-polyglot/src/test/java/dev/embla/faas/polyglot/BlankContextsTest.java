@@ -3,14 +3,15 @@ package dev.embla.faas.polyglot;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.embla.faas.testing.Await;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import org.graalvm.polyglot.Context;
 import org.graalvm.polyglot.Engine;
 import org.graalvm.polyglot.PolyglotException;
@@ -106,15 +107,15 @@ class BlankContextsTest {
     Source importIt = Source.newBuilder("js", "export { x } from '/var/task/m.mjs';", "t.mjs")
         .mimeType("application/javascript+module").build();
     try (Engine engine = newEngine();
-        BlankContexts blanks = blanks(engine, 2)) {
-      awaitTrue(() -> blanks.ready() == 2);
+        BlankContexts<AtomicInteger> blanks = blanks(engine, 2)) {
+      Await.until("2 ready", Duration.ofSeconds(30), () -> blanks.ready() == 2);
 
       Context c1 = blanks.take().unboundContext();
       assertThatThrownBy(() -> c1.eval(importIt)).isInstanceOf(PolyglotException.class)
           .hasMessageContaining("/var/task/m.mjs");
       c1.close();
 
-      BlankContexts.Blank blank = blanks.take();
+      BlankContexts.Blank<AtomicInteger> blank = blanks.take();
       assertThat(blank.first().asInt()).as("the first source's value").isZero();
       SandboxFileSystem files = new SandboxFileSystem(code, () -> dir.resolve("tmp"));
       Context c2 = blank.bind(files, new ByteArrayOutputStream(), new ByteArrayOutputStream());
@@ -124,18 +125,20 @@ class BlankContextsTest {
       c2.close();
 
       assertThat(blanks.taken()).isEqualTo(2);
-      awaitTrue(() -> blanks.ready() == 2); // refilled in the background
+      Await.until("refilled in the background", Duration.ofSeconds(30), () -> blanks.ready() == 2);
     }
   }
 
   @Test
   void close_closesTheReadyContexts_andTakeThenReturnsNothing() {
     try (Engine engine = newEngine()) {
-      BlankContexts blanks = blanks(engine, 3);
-      awaitTrue(() -> blanks.ready() == 3);
+      AtomicInteger released = new AtomicInteger();
+      BlankContexts<AtomicInteger> blanks = blanks(engine, 3, released);
+      Await.until("3 ready", Duration.ofSeconds(30), () -> blanks.ready() == 3);
       blanks.close();
       assertThat(blanks.ready()).isZero();
       assertThat(blanks.drained()).as("each ready context closed").isEqualTo(3);
+      assertThat(released).as("and its attachment released").hasValue(3);
       assertThat(blanks.take()).isNull();
     }
   }
@@ -143,7 +146,7 @@ class BlankContextsTest {
   @Test
   void maxZero_turnsThePoolOff() {
     try (Engine engine = newEngine();
-        BlankContexts blanks = blanks(engine, 0)) {
+        BlankContexts<AtomicInteger> blanks = blanks(engine, 0)) {
       assertThat(blanks.take()).isNull();
       assertThat(blanks.ready()).isZero();
       assertThat(blanks.target()).isZero();
@@ -174,17 +177,24 @@ class BlankContextsTest {
 
   @Test
   void aContextThatCannotBeMade_isRetriedLater_andTakeReturnsNothingMeanwhile() {
-    try (BlankContexts blanks = new BlankContexts("test", (files, out, err) -> {
+    try (BlankContexts<Void> blanks = new BlankContexts<Void>("test", (files, out, err) -> {
           throw new IllegalStateException("no contexts today");
-        }, REALM, 1, 1, Duration.ZERO, System::nanoTime)) {
+        }, none -> { }, 1, 1, Duration.ZERO, System::nanoTime)) {
       assertThat(blanks.take()).isNull();
       assertThat(blanks.ready()).isZero();
     }
   }
 
-  private static BlankContexts blanks(Engine engine, int max) {
-    return new BlankContexts("test", (files, out, err) -> jsContext(engine, files, out, err), REALM, 8, max,
-        Duration.ofMillis(50), System::nanoTime);
+  // A JavaScript pool, as the nodejs runtime makes it; the attachment counts the contexts released unused
+  private static BlankContexts<AtomicInteger> blanks(Engine engine, int max) {
+    return blanks(engine, max, new AtomicInteger());
+  }
+
+  private static BlankContexts<AtomicInteger> blanks(Engine engine, int max, AtomicInteger released) {
+    return new BlankContexts<>("test", (files, out, err) -> {
+      Context c = jsContext(engine, files, out, err);
+      return new BlankContexts.Made<>(c, c.eval(REALM), released);
+    }, AtomicInteger::incrementAndGet, 8, max, Duration.ofMillis(50), System::nanoTime);
   }
 
   private static Context jsContext(Engine engine, org.graalvm.polyglot.io.FileSystem files, OutputStream out,
@@ -198,13 +208,4 @@ class BlankContextsTest {
         .err(new ByteArrayOutputStream()).option("engine.WarnInterpreterOnly", "false").build();
   }
 
-  private static void awaitTrue(BooleanSupplier condition) {
-    // The pool fills on its own thread; bounded, so a pool that never fills fails the test rather than hanging it.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("condition reached within 30 s").isLessThan(deadline);
-      Thread.onSpinWait();
-      Thread.yield();
-    }
-  }
 }

@@ -265,7 +265,7 @@ final class JsEnvironment implements ExecutionEnvironment {
 
   // A blank context made ahead of need when one is ready (BlankContexts), else a new one: the same sandbox either way.
   private org.graalvm.polyglot.Context newContext() {
-    BlankContexts.Blank blank = function.blankContexts().take();
+    BlankContexts.Blank<Void> blank = function.blankContexts().take();
     if (blank != null) {
       return blank.bind(files, stdout, stderr);
     }

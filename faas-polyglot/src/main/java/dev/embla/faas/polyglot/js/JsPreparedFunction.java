@@ -32,13 +32,13 @@ final class JsPreparedFunction implements PreparedFunction {
 
   private final FunctionDefinition definition;
   private final Engine engine;
-  private final BlankContexts blankContexts;
+  private final BlankContexts<Void> blankContexts;
   private final String entry; // guest path, for example /var/task/index.js
   private final boolean module;
   private final List<String> exportPath;
   private final ConcurrentMap<String, Source> sources = new ConcurrentHashMap<>();
 
-  private JsPreparedFunction(FunctionDefinition definition, Engine engine, BlankContexts blankContexts, String entry,
+  private JsPreparedFunction(FunctionDefinition definition, Engine engine, BlankContexts<Void> blankContexts, String entry,
       boolean module, List<String> exportPath) {
     this.definition = definition;
     this.engine = engine;
@@ -52,7 +52,7 @@ final class JsPreparedFunction implements PreparedFunction {
    * Resolves {@code index.handler} (or {@code src/app.handlers.main}, Lambda's "file up to the first dot of its last
    * path segment, then the export") against the code directory.
    */
-  static JsPreparedFunction prepare(FunctionDefinition definition, Engine engine, BlankContexts blankContexts) {
+  static JsPreparedFunction prepare(FunctionDefinition definition, Engine engine, BlankContexts<Void> blankContexts) {
     String handler = definition.handler();
     int slash = handler.lastIndexOf('/');
     int dot = handler.indexOf('.', slash + 1);
@@ -96,7 +96,7 @@ final class JsPreparedFunction implements PreparedFunction {
     return engine;
   }
 
-  BlankContexts blankContexts() {
+  BlankContexts<Void> blankContexts() {
     return blankContexts;
   }
 

@@ -44,24 +44,26 @@ public final class JsRuntimeProvider implements RuntimeProvider {
   private final Object lock = new Object();
   private final int blankContextsMax;
   private volatile Engine engine;
-  private volatile BlankContexts blankContexts;
+  private volatile BlankContexts<Void> blankContexts;
   private volatile boolean closed;
 
   /**
    * Creates the provider; cheap, the GraalJS engine starts with the first function prepared. How many blank contexts
-   * it keeps ready for cold starts is read then from the system property {@code embla.nodejs.blankContexts}.
+   * it keeps ready for cold starts at most is read now from the system property {@code embla.nodejs.blankContexts}.
+   *
+   * @throws IllegalArgumentException if that property is set to something other than a non-negative integer
    */
   public JsRuntimeProvider() {
-    this(-1);
+    this(BlankContexts.configuredMax(BLANK_CONTEXTS_PROPERTY, BLANK_CONTEXTS_DEFAULT));
   }
 
-  // For tests: a fixed pool size instead of the system property's (-1).
+  // For tests: a fixed pool size instead of the system property's.
   JsRuntimeProvider(int blankContextsMax) {
     this.blankContextsMax = blankContextsMax;
   }
 
   // For tests; null before the first prepare.
-  BlankContexts blankContexts() {
+  BlankContexts<Void> blankContexts() {
     return blankContexts;
   }
 
@@ -89,7 +91,7 @@ public final class JsRuntimeProvider implements RuntimeProvider {
   public void close() {
     synchronized (lock) {
       closed = true;
-      BlankContexts b = blankContexts;
+      BlankContexts<Void> b = blankContexts;
       if (b != null) {
         b.close();
       }
@@ -114,13 +116,18 @@ public final class JsRuntimeProvider implements RuntimeProvider {
         // Globals that Node does not have, or that the runtime layer replaces (GraalJS's own console, print and the
         // Graal object): every context would build them for nothing. CONSTRAINED refuses the options for the others
         // of this kind (Polyglot, the Java packages, a global `arguments`).
-        int blanks = blankContextsMax >= 0 ? blankContextsMax
-            : BlankContexts.configuredMax(BLANK_CONTEXTS_PROPERTY, BLANK_CONTEXTS_DEFAULT);
         Engine created = PolyglotEngines.newEngine("js", "nodejs", "GraalJS", LOG,
             Map.of("js.console", "false", "js.print", "false", "js.graal-builtin", "false"));
         // Published before the engine: prepare() reads the engine, then the pool.
-        blankContexts = new BlankContexts("nodejs", (files, out, err) -> newContext(created, files, out, err), REALM,
-            BLANK_CONTEXTS_MIN, blanks, BLANK_CONTEXTS_QUIET, System::nanoTime);
+        blankContexts = new BlankContexts<>("nodejs", (files, out, err) -> {
+          Context c = newContext(created, files, out, err);
+          try {
+            return new BlankContexts.Made<>(c, c.eval(REALM), null);
+          } catch (RuntimeException failed) {
+            GuestContexts.closeQuietly(c);
+            throw failed;
+          }
+        }, none -> { }, BLANK_CONTEXTS_MIN, blankContextsMax, BLANK_CONTEXTS_QUIET, System::nanoTime);
         engine = created;
       }
       return engine;

@@ -72,6 +72,8 @@ final class PyEnvironment implements ExecutionEnvironment {
   // Started on first use (the engine asks for guestThread() just before Init), so that an environment the pool makes
   // and drops without running it (a retired revision) never starts a thread; see guest()
   private volatile GuestThread guest;
+  // The blank context this environment took with its thread (see guest()), until Init binds it; null if none
+  private volatile BlankContexts.Blank<GuestThread> blank;
 
   private volatile org.graalvm.polyglot.Context context;
   private volatile boolean cancelled;
@@ -100,7 +102,17 @@ final class PyEnvironment implements ExecutionEnvironment {
       synchronized (this) {
         g = guest;
         if (g == null) {
-          g = new GuestThread("embla-python-" + env.environmentId());
+          // A blank context made ahead of need, when one is ready, comes with the thread it was made on: GraalPy runs
+          // its asynchronous actions (weak reference callbacks, finalizers) on the thread that initialised the context.
+          BlankContexts.Blank<GuestThread> b =
+              function.needsOwnContext() ? null : function.runtime().takeBlankContext();
+          if (b != null) {
+            g = b.attachment();
+            g.thread().setName("embla-python-" + env.environmentId());
+            blank = b;
+          } else {
+            g = new GuestThread("embla-python-" + env.environmentId());
+          }
           guest = g;
           if (cancelled) { // cancel() ran before the thread existed and could not abandon it
             g.abandon(cancelledException());
@@ -140,24 +152,26 @@ final class PyEnvironment implements ExecutionEnvironment {
       }
       long t0 = System.nanoTime();
       Map<String, String> variables = functionEnvironment();
-      // A blank context made ahead of need when one is ready (BlankContexts), with the runtime layer already
-      // evaluated in it; else a new one. The same sandbox either way.
-      BlankContexts.Blank blank = function.needsOwnContext() ? null : function.runtime().takeBlankContext();
-      org.graalvm.polyglot.Context c = blank != null ? blank.bind(files, stdout, stderr)
-          : newContext(function.runtime().engine(), new GuestFileSystem(files), variables, stdout, stderr);
+      // The blank context taken with this thread, with the runtime layer already evaluated in it; else a new one. The
+      // same sandbox either way.
+      BlankContexts.Blank<GuestThread> b = blank;
+      org.graalvm.polyglot.Context c = b != null ? b.bind(files, stdout, stderr)
+          : newContext(function.runtime().engine(), files, variables, stdout, stderr);
       context = c;
+      blank = null;
       if (cancelled) {
         // cancel() ran before the context existed and could not close it
         GuestContexts.closeQuietly(c);
         throw cancelledException();
       }
       remaining = args -> invocation == null ? 0 : invocation.getRemainingTimeInMillis();
-      Value bootstrap = blank != null ? blank.first() : c.eval(BOOTSTRAP);
+      Value bootstrap = b != null ? b.first() : c.eval(BOOTSTRAP);
       driver = bootstrap.execute(hostFunctions(), function.definition().functionName(),
           function.definition().version(), function.definition().memorySizeMb(),
           "/aws/lambda/" + function.definition().functionName(), logStreamName, pairs(variables));
       function.runtime().firstContextStarted(System.nanoTime() - t0, false);
       Value failed = driver.invokeMember("init", function.definition().handler());
+      function.runtime().contextInitialised();
       if (!failed.isNull()) {
         broken = true;
         throw failureOf(failed);
@@ -254,6 +268,10 @@ final class PyEnvironment implements ExecutionEnvironment {
     if (c != null) {
       GuestContexts.closeQuietly(c);
     }
+    BlankContexts.Blank<GuestThread> b = blank;
+    if (b != null) { // taken with the thread, never bound: Init did not run
+      GuestContexts.closeQuietly(b.context());
+    }
     GuestThread g = guest;
     if (g != null) {
       g.stop();
@@ -270,14 +288,17 @@ final class PyEnvironment implements ExecutionEnvironment {
     return !cancelled && !broken;
   }
 
-  /** Builds a context with the sandbox every Python environment gets; {@code fileSystem} is its only file access. */
-  static org.graalvm.polyglot.Context newContext(Engine engine, FileSystem fileSystem,
+  /**
+   * Builds a context with the sandbox every Python environment gets; {@code files} (with GraalPy's standard library,
+   * {@link GuestFileSystem}) is its only file access.
+   */
+  static org.graalvm.polyglot.Context newContext(Engine engine, FileSystem files,
       Map<String, String> environment, OutputStream out, OutputStream err) {
     // The shared sandbox (GuestContexts.sandboxed), so no C extensions and no ctypes; GraalPy's own standard library
     // is readable through the file system (GuestFileSystem). CONSTRAINED refuses every python.* option, and needs none:
     // GraalPy's embedding defaults are the Java POSIX backend (all file access through the polyglot file system), no
     // .pyc writing and no site import. The function's variables are the only environment it sees.
-    return GuestContexts.sandboxed("python", engine, fileSystem, out, err)
+    return GuestContexts.sandboxed("python", engine, new GuestFileSystem(files), out, err)
         .environment(environment)
         .in(InputStream.nullInputStream())
         .build();
@@ -296,8 +317,8 @@ final class PyEnvironment implements ExecutionEnvironment {
       Path task = Files.createDirectory(root.resolve("task"));
       Files.writeString(task.resolve("warm_up.py"), "def handler(event, context):\n    return event\n");
       Path tmp = root.resolve("tmp");
-      try (org.graalvm.polyglot.Context c = newContext(engine, new GuestFileSystem(new SandboxFileSystem(task,
-          () -> tmp)), Map.of(), discard, discard)) {
+      try (org.graalvm.polyglot.Context c = newContext(engine, new SandboxFileSystem(task, () -> tmp), Map.of(),
+          discard, discard)) {
         Value driver = c.eval(BOOTSTRAP).execute(ProxyObject.fromMap(Map.of("log", (ProxyExecutable) a -> null)),
             "warm-up", "$LATEST", 128, "/aws/lambda/warm-up", "warm-up", ProxyArray.fromArray());
         if (!driver.hasMember("invoke")) {

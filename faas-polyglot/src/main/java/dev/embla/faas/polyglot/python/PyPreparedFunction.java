@@ -30,8 +30,10 @@ final class PyPreparedFunction implements PreparedFunction {
     this.needsOwnContext = needsOwnContext(definition.environment());
   }
 
-  // A blank context started with PyRuntimeProvider.BLANK_START_ENVIRONMENT: a function whose variables GraalPy (or a
-  // module it loads as it starts) may read then differ from those gets a context built with its own from the start.
+  // A blank context started with PyRuntimeProvider.BLANK_START_ENVIRONMENT; the function's variables reach it later,
+  // through posix.environ. GraalPy's time module reads TZ from the context's own environment, so a function whose TZ
+  // differs gets a context built with its variables. So do PYTHON*, GRAAL*, LANG and LC_*: GraalPy 25 embedded under
+  // CONSTRAINED is not known to read them at start, but one that did would silently not apply on a blank context.
   static boolean needsOwnContext(Map<String, String> variables) {
     Map<String, String> blank = PyRuntimeProvider.BLANK_START_ENVIRONMENT;
     for (Map.Entry<String, String> v : variables.entrySet()) {
@@ -42,7 +44,6 @@ final class PyPreparedFunction implements PreparedFunction {
     return !variables.entrySet().containsAll(blank.entrySet());
   }
 
-  // PYTHONPATH, PYTHONHASHSEED and the like, the locale, the time zone. The list errs on the side of building a context.
   private static boolean readAtStart(String name) {
     return name.startsWith("PYTHON") || name.startsWith("GRAAL") || name.equals("LANG") || name.startsWith("LC_")
         || name.equals("TZ");

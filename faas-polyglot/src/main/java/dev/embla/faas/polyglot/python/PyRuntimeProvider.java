@@ -1,15 +1,21 @@
 package dev.embla.faas.polyglot.python;
 
 import dev.embla.faas.polyglot.BlankContexts;
+import dev.embla.faas.polyglot.GuestContexts;
+import dev.embla.faas.polyglot.GuestThread;
 import dev.embla.faas.polyglot.PolyglotEngines;
 import dev.embla.faas.spi.runtime.FunctionDefinition;
 import dev.embla.faas.spi.runtime.PreparedFunction;
 import dev.embla.faas.spi.runtime.RuntimeProvider;
+import java.io.OutputStream;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.graalvm.polyglot.Context;
 import org.graalvm.polyglot.Engine;
+import org.graalvm.polyglot.io.FileSystem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +43,7 @@ public final class PyRuntimeProvider implements RuntimeProvider {
   // About 2 MB of heap each: at most about 32 MB
   static final int BLANK_CONTEXTS_DEFAULT = 16;
   private static final int BLANK_CONTEXTS_MIN = 2;
+  private static final AtomicLong BLANK_THREAD_IDS = new AtomicLong();
   /**
    * The variables a blank context starts with, before it knows its function: Lambda's (and the engine's) {@code TZ}
    * for every function. A function whose start-time variables differ gets a context of its own
@@ -48,19 +55,21 @@ public final class PyRuntimeProvider implements RuntimeProvider {
   private final AtomicBoolean firstContextLogged = new AtomicBoolean();
   private final int blankContextsMax;
   private volatile Engine engine;
-  private volatile BlankContexts blankContexts;
+  private volatile BlankContexts<GuestThread> blankContexts;
   private volatile boolean closed;
 
   /**
    * Creates the provider; cheap, GraalPy starts with the first function prepared or with {@link #warmUp}. How many
-   * blank contexts it keeps ready for cold starts is read from the system property {@code embla.python.blankContexts}
-   * once the first Python context has started.
+   * blank contexts it keeps ready for cold starts at most is read now from the system property
+   * {@code embla.python.blankContexts}.
+   *
+   * @throws IllegalArgumentException if that property is set to something other than a non-negative integer
    */
   public PyRuntimeProvider() {
-    this(-1);
+    this(BlankContexts.configuredMax(BLANK_CONTEXTS_PROPERTY, BLANK_CONTEXTS_DEFAULT));
   }
 
-  // For tests: a fixed pool size instead of the system property's (-1).
+  // For tests: a fixed pool size instead of the system property's.
   PyRuntimeProvider(int blankContextsMax) {
     this.blankContextsMax = blankContextsMax;
   }
@@ -96,6 +105,7 @@ public final class PyRuntimeProvider implements RuntimeProvider {
     long t0 = System.nanoTime();
     PyEnvironment.warmUp(engine());
     firstContextStarted(System.nanoTime() - t0, true);
+    contextInitialised();
   }
 
   /** Closes the blank contexts kept ready and the shared engine, cancelling any context still running on it. */
@@ -103,7 +113,7 @@ public final class PyRuntimeProvider implements RuntimeProvider {
   public void close() {
     synchronized (lock) {
       closed = true;
-      BlankContexts b = blankContexts;
+      BlankContexts<GuestThread> b = blankContexts;
       if (b != null) {
         b.close();
       }
@@ -123,7 +133,6 @@ public final class PyRuntimeProvider implements RuntimeProvider {
     if (!firstContextLogged.compareAndSet(false, true)) {
       return;
     }
-    startBlankContexts();
     long ms = nanos / 1_000_000;
     if (warmUp) {
       LOG.info("python3 runtime: GraalPy warmed up in {} ms (the first Python context of this engine)", ms);
@@ -133,30 +142,56 @@ public final class PyRuntimeProvider implements RuntimeProvider {
     }
   }
 
-  /** Returns a blank context made ahead of need, or null if none is ready (or the pool is off or not started). */
-  BlankContexts.Blank takeBlankContext() {
-    BlankContexts b = blankContexts;
+  /**
+   * Returns a blank context made ahead of need, with the thread it was made on and must run on, or null if none is
+   * ready (or the pool is off or not started yet).
+   */
+  BlankContexts.Blank<GuestThread> takeBlankContext() {
+    BlankContexts<GuestThread> b = blankContexts;
     return b == null ? null : b.take();
   }
 
-  // For tests; null before the first Python context has started.
-  BlankContexts blankContexts() {
+  // For tests; null before the first Python context has been initialised.
+  BlankContexts<GuestThread> blankContexts() {
     return blankContexts;
   }
 
-  // After the first context, not with the engine: the first takes seconds, and making blank ones beside it would only
-  // slow it down.
-  private void startBlankContexts() {
-    int max = blankContextsMax >= 0 ? blankContextsMax
-        : BlankContexts.configuredMax(BLANK_CONTEXTS_PROPERTY, BLANK_CONTEXTS_DEFAULT);
+  /**
+   * Called after each context's Init (and the warm-up's); the first call starts the blank contexts. Not with the
+   * engine: GraalPy's first context takes seconds, and making blank ones beside it would only slow it down.
+   */
+  void contextInitialised() {
+    if (blankContexts != null) {
+      return;
+    }
     synchronized (lock) {
       Engine e = engine;
       if (closed || e == null || blankContexts != null) {
         return;
       }
-      blankContexts = new BlankContexts("python3",
-          (files, out, err) -> PyEnvironment.newContext(e, new GuestFileSystem(files), BLANK_START_ENVIRONMENT, out, err),
-          PyEnvironment.BOOTSTRAP, BLANK_CONTEXTS_MIN, max, Duration.ZERO, System::nanoTime);
+      blankContexts = new BlankContexts<>("python3", (files, out, err) -> makeBlank(e, files, out, err),
+          GuestThread::stop, BLANK_CONTEXTS_MIN, blankContextsMax, Duration.ZERO, System::nanoTime);
+    }
+  }
+
+  // On a guest thread of its own, which the environment that takes the context adopts: GraalPy runs a context's
+  // asynchronous actions (weak reference callbacks, finalizers) on the thread that initialised it.
+  private static BlankContexts.Made<GuestThread> makeBlank(Engine engine, FileSystem files, OutputStream out,
+      OutputStream err) {
+    GuestThread g = new GuestThread("embla-python3-blank-" + BLANK_THREAD_IDS.incrementAndGet());
+    try {
+      return g.call(() -> {
+        Context c = PyEnvironment.newContext(engine, files, BLANK_START_ENVIRONMENT, out, err);
+        try {
+          return new BlankContexts.Made<>(c, c.eval(PyEnvironment.BOOTSTRAP), g);
+        } catch (RuntimeException e) {
+          GuestContexts.closeQuietly(c);
+          throw e;
+        }
+      });
+    } catch (RuntimeException e) {
+      g.stop();
+      throw e;
     }
   }
 

@@ -34,8 +34,8 @@ def _embla_bootstrap(host, function_name, function_version, memory_size, log_gro
     # is built from posix.environ when os is first imported, which has not happened yet.
     posix.environ.clear()
     for i in range(0, len(environment), 2):
-        posix.environ[str(environment[i]).encode('utf-8', 'surrogateescape')] = \
-            str(environment[i + 1]).encode('utf-8', 'surrogateescape')
+        posix.environ[str(environment[i]).encode('utf-8', 'surrogatepass')] = \
+            str(environment[i + 1]).encode('utf-8', 'surrogatepass')
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.reconfigure(line_buffering=True)

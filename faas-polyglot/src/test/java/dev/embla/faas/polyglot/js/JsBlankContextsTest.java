@@ -1,18 +1,18 @@
 package dev.embla.faas.polyglot.js;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.embla.faas.FaasEngine;
 import dev.embla.faas.FunctionCode;
 import dev.embla.faas.FunctionConfig;
 import dev.embla.faas.InvocationResult;
 import dev.embla.faas.polyglot.BlankContexts;
+import dev.embla.faas.testing.Await;
 import dev.embla.faas.testing.LogCapture;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,8 +48,8 @@ class JsBlankContextsTest {
           .environment("WHO", "writer").build(), FunctionCode.fromDirectory(w));
       engine.createFunction(FunctionConfig.builder("reader").runtime("nodejs").handler("index.handler")
           .environment("WHO", "reader").build(), FunctionCode.fromDirectory(r));
-      BlankContexts blanks = provider.blankContexts();
-      awaitTrue(() -> blanks.ready() == 4);
+      BlankContexts<Void> blanks = provider.blankContexts();
+      Await.until("4 ready", Duration.ofSeconds(30), () -> blanks.ready() == 4);
 
       InvocationResult wr;
       try (LogCapture logs = LogCapture.of("embla.function.writer")) {
@@ -72,26 +72,27 @@ class JsBlankContextsTest {
 
   @Test
   void thePoolIsSizedByTheSystemProperty_andOffAtZero() throws Exception {
-    assertThat(JsRuntimeProvider.BLANK_CONTEXTS_PROPERTY).isEqualTo("embla.nodejs.blankContexts");
     Path code = Files.createDirectories(dir.resolve("echo"));
     Files.writeString(code.resolve("index.js"), "exports.handler = async (e) => e;");
-    JsRuntimeProvider provider = new JsRuntimeProvider(0);
+    JsRuntimeProvider provider;
+    System.setProperty(JsRuntimeProvider.BLANK_CONTEXTS_PROPERTY, "0");
+    try {
+      provider = new JsRuntimeProvider();
+      System.setProperty(JsRuntimeProvider.BLANK_CONTEXTS_PROPERTY, "many");
+      assertThatThrownBy(JsRuntimeProvider::new).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("embla.nodejs.blankContexts must be a non-negative integer, was 'many'");
+    } finally {
+      System.clearProperty(JsRuntimeProvider.BLANK_CONTEXTS_PROPERTY);
+    }
     try (FaasEngine engine = FaasEngine.builder().addRuntime(provider).build()) {
       engine.createFunction(FunctionConfig.builder("echo").runtime("nodejs").handler("index.handler").build(),
           FunctionCode.fromDirectory(code));
       assertThat(engine.invoke("echo", "[1]").payloadAsString()).isEqualTo("[1]");
+      assertThat(provider.blankContexts().target()).as("off: nothing to keep").isZero();
       assertThat(provider.blankContexts().taken()).isZero();
       assertThat(provider.blankContexts().ready()).isZero();
     }
   }
 
-  static void awaitTrue(BooleanSupplier condition) {
-    // The pool fills on its own thread; bounded, so a pool that never fills fails the test rather than hanging it.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("condition reached within 30 s").isLessThan(deadline);
-      Thread.onSpinWait();
-      Thread.yield();
-    }
-  }
+
 }

@@ -1,20 +1,20 @@
 package dev.embla.faas.polyglot.python;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.embla.faas.FaasEngine;
 import dev.embla.faas.FunctionCode;
 import dev.embla.faas.FunctionConfig;
 import dev.embla.faas.InvocationResult;
 import dev.embla.faas.polyglot.BlankContexts;
+import dev.embla.faas.testing.Await;
 import dev.embla.faas.testing.LogCapture;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,8 +58,8 @@ class PyBlankContextsTest {
       engine.createFunction(config("writer").environment("WHO", "writer").environment("WRITERS_ONLY", "1").build(),
           FunctionCode.fromDirectory(w));
       engine.createFunction(config("reader").environment("WHO", "reader").build(), FunctionCode.fromDirectory(r));
-      BlankContexts blanks = provider.blankContexts();
-      awaitTrue(() -> blanks.ready() == 2);
+      BlankContexts<?> blanks = provider.blankContexts();
+      Await.until("2 ready", Duration.ofSeconds(120), () -> blanks.ready() == 2);
 
       InvocationResult wr;
       try (LogCapture logs = LogCapture.of("embla.function.writer")) {
@@ -81,6 +81,59 @@ class PyBlankContextsTest {
   }
 
   @Test
+  void aFunctionSeesTheSameRuntime_onABlankContextAndOnOneBuiltForIt() throws Exception {
+    // What a function can observe of its interpreter, and whether GraalPy's asynchronous actions (weak reference
+    // callbacks, which it runs on the thread that initialised the context) reach it.
+    String probe = """
+        import gc, os, sys, threading, time, weakref
+        class Thing:
+            pass
+        finalized = []
+        def handler(event, context):
+            if event == 'arm':
+                t = Thing()
+                weakref.finalize(t, finalized.append, 'done')
+                del t
+                gc.collect()
+                return None
+            for i in range(200):  # GraalPy runs the callback asynchronously: give it up to 10 s
+                if finalized:
+                    break
+                if i % 10 == 0:
+                    gc.collect()
+                time.sleep(0.05)
+            return {
+                'environ': sorted(k for k in os.environ if k != 'PYTHON_EMBLA_TEST'),
+                'path': sys.path, 'cwd': os.getcwd(), 'tz': list(time.tzname),
+                'lineBuffered': [sys.stdout.line_buffering, sys.stderr.line_buffering],
+                'mainThread': threading.current_thread() is threading.main_thread(),
+                'finalized': finalized,
+            }
+        """;
+    Path code = Files.createDirectories(dir.resolve("probe"));
+    Files.writeString(code.resolve("app.py"), probe);
+    PyRuntimeProvider provider = new PyRuntimeProvider(2);
+    try (FaasEngine engine = FaasEngine.builder().addRuntime(provider).warmUpRuntime("python3")
+        .keepAlive(Duration.ofMinutes(10)).workDirectory(dir.resolve("work")).build()) {
+      // The same code twice; the second function's variable gives it a context built for it.
+      engine.createFunction(config("blank").build(), FunctionCode.fromDirectory(code));
+      engine.createFunction(config("own").environment("PYTHON_EMBLA_TEST", "1").build(),
+          FunctionCode.fromDirectory(code));
+      BlankContexts<?> blanks = provider.blankContexts();
+      Await.until("two blank contexts ready", Duration.ofSeconds(120), () -> blanks.ready() == 2);
+
+      engine.invoke("blank", "\"arm\"");
+      engine.invoke("own", "\"arm\"");
+      String onBlank = engine.invoke("blank", "\"report\"").payloadAsString();
+      String onOwn = engine.invoke("own", "\"report\"").payloadAsString();
+
+      assertThat(blanks.taken()).as("only the first function took a blank context").isEqualTo(1);
+      assertThat(onOwn).contains("\"finalized\": [\"done\"]", "\"mainThread\": true");
+      assertThat(onBlank).isEqualTo(onOwn);
+    }
+  }
+
+  @Test
   void aFunctionSettingAVariableGraalPyReadsAtStart_getsAContextBuiltWithIt() throws Exception {
     Path code = Files.createDirectories(dir.resolve("seeded"));
     Files.writeString(code.resolve("app.py"), """
@@ -93,8 +146,8 @@ class PyBlankContextsTest {
         .workDirectory(dir.resolve("work")).build()) {
       engine.createFunction(config("seeded").environment("PYTHONHASHSEED", "0").environment("WHO", "seeded").build(),
           FunctionCode.fromDirectory(code));
-      BlankContexts blanks = provider.blankContexts();
-      awaitTrue(() -> blanks.ready() == 2);
+      BlankContexts<?> blanks = provider.blankContexts();
+      Await.until("2 ready", Duration.ofSeconds(120), () -> blanks.ready() == 2);
 
       assertThat(engine.invoke("seeded", "{}").payloadAsString()).isEqualTo("[\"0\", \"seeded\"]");
       assertThat(blanks.taken()).as("no blank context taken").isZero();
@@ -115,18 +168,28 @@ class PyBlankContextsTest {
 
   @Test
   void thePoolIsSizedByTheSystemProperty_andOffAtZero() throws Exception {
-    assertThat(PyRuntimeProvider.BLANK_CONTEXTS_PROPERTY).isEqualTo("embla.python.blankContexts");
     Path code = Files.createDirectories(dir.resolve("echo"));
     Files.writeString(code.resolve("app.py"), "def handler(event, context):\n    return event\n");
-    PyRuntimeProvider provider = new PyRuntimeProvider(0);
+    PyRuntimeProvider provider;
+    System.setProperty(PyRuntimeProvider.BLANK_CONTEXTS_PROPERTY, "0");
+    try {
+      provider = new PyRuntimeProvider();
+      System.setProperty(PyRuntimeProvider.BLANK_CONTEXTS_PROPERTY, "-1");
+      assertThatThrownBy(PyRuntimeProvider::new).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("embla.python.blankContexts must be a non-negative integer, was '-1'");
+    } finally {
+      System.clearProperty(PyRuntimeProvider.BLANK_CONTEXTS_PROPERTY);
+    }
     try (FaasEngine engine = FaasEngine.builder().addRuntime(provider).workDirectory(dir.resolve("work")).build()) {
       engine.createFunction(config("echo").build(), FunctionCode.fromDirectory(code));
       assertThat(engine.invoke("echo", "[1]").payloadAsString()).isEqualTo("[1]");
       assertThat(engine.invoke("echo", "[2]").payloadAsString()).isEqualTo("[2]");
+      assertThat(provider.blankContexts().target()).as("off: nothing to keep").isZero();
       assertThat(provider.blankContexts().taken()).isZero();
       assertThat(provider.blankContexts().ready()).isZero();
     }
   }
+
 
   private static Map<String, String> with(Map<String, String> variables, String name, String value) {
     Map<String, String> m = new HashMap<>(variables);
@@ -140,16 +203,4 @@ class PyBlankContextsTest {
         .initTimeout(Duration.ofSeconds(300)).timeout(Duration.ofSeconds(60));
   }
 
-  private static void awaitTrue(BooleanSupplier condition) {
-    // The pool fills on its own thread; bounded, so a pool that never fills fails the test rather than hanging it.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("condition reached within 120 s").isLessThan(deadline);
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        throw new AssertionError(e);
-      }
-    }
-  }
 }
