@@ -9,6 +9,7 @@ import dev.embla.faas.spi.runtime.FunctionFailure;
 import dev.embla.faas.spi.runtime.PreparedFunction;
 import java.io.File;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,7 +17,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import org.graalvm.polyglot.Context;
 import org.graalvm.polyglot.Engine;
+import org.graalvm.polyglot.PolyglotException;
 import org.graalvm.polyglot.Source;
 
 /**
@@ -66,12 +69,35 @@ final class JsPreparedFunction implements PreparedFunction {
     for (String ext : new String[] {".js", ".mjs", ".cjs"}) {
       Path candidate = code.resolve(file + ext).normalize();
       if (candidate.startsWith(code) && Files.isRegularFile(candidate)) {
-        return new JsPreparedFunction(definition, engine, blankContexts,
+        JsPreparedFunction prepared = new JsPreparedFunction(definition, engine, blankContexts,
             SandboxFileSystem.TASK_ROOT + "/" + file + ext, ext.equals(".mjs"), exportPath);
+        prepared.parseEntry();
+        return prepared;
       }
     }
     throw initFailure("Runtime.ImportModuleError",
         "Cannot find module '" + file + "': no " + file + ".js, " + file + ".mjs or " + file + ".cjs in the code");
+  }
+
+  /**
+   * Parses the entry file into the engine's code cache, in a throwaway context built like an environment's, so that
+   * the first cold starts of a new version find it parsed. Otherwise, in a burst, every caller but the first would
+   * wait for the first to parse it, each giving up its carrier and rejoining the back of the scheduler's queue
+   * (BENCHMARKS, stop 11). Running nothing: a file that does not parse fails at Init, as in Lambda.
+   */
+  private void parseEntry() {
+    SandboxFileSystem files = new SandboxFileSystem(definition.codeDirectory(), () -> {
+      throw new IllegalStateException("no /tmp while a function is prepared");
+    });
+    try {
+      Source source = module ? moduleSource(files) : commonJsSource(files, entry);
+      try (Context c = JsRuntimeProvider.newContext(engine, files, OutputStream.nullOutputStream(),
+          OutputStream.nullOutputStream())) {
+        c.parse(source);
+      }
+    } catch (PolyglotException | UncheckedIOException e) {
+      // A syntax error, or an unreadable file: the environment's Init reports it in Lambda's shape
+    }
   }
 
   @Override
@@ -114,13 +140,26 @@ final class JsPreparedFunction implements PreparedFunction {
 
   /** Returns the ES module source of the entry file. */
   Source moduleSource(SandboxFileSystem files) {
-    return sources.computeIfAbsent(entry, p -> build(p, read(files, p), "application/javascript+module"));
+    Source s = sources.get(entry);
+    return s != null ? s : cache(entry, build(entry, read(files, entry), "application/javascript+module"));
   }
 
   /** Returns a CommonJS file's source, wrapped in Node's module function. */
   Source commonJsSource(SandboxFileSystem files, String guestPath) {
-    return sources.computeIfAbsent(guestPath,
-        p -> build(p, WRAPPER_HEAD + read(files, p) + WRAPPER_TAIL, "application/javascript"));
+    Source s = sources.get(guestPath);
+    return s != null ? s
+        : cache(guestPath, build(guestPath, WRAPPER_HEAD + read(files, guestPath) + WRAPPER_TAIL,
+            "application/javascript"));
+  }
+
+  // Not computeIfAbsent: in a burst of cold starts of a new function every caller asks for the same file at once, and
+  // computeIfAbsent would make all but one wait on the map bin's monitor while that one reads the file. A waiting
+  // virtual thread gives up its carrier and rejoins the scheduler's queue behind every other caller, so each of them
+  // paid the whole burst's length (BENCHMARKS, stop 11). Two callers may read the file; the first Source wins, and both
+  // are equal (same content and name), so GraalJS parses it once either way.
+  private Source cache(String guestPath, Source built) {
+    Source previous = sources.putIfAbsent(guestPath, built);
+    return previous != null ? previous : built;
   }
 
   private static Source build(String guestPath, String text, String mimeType) {

@@ -345,6 +345,13 @@ class JsFunctionsTest {
     assertThat(dep.kind()).isEqualTo(FunctionError.Kind.INIT);
     assertThat(dep.errorType()).isEqualTo("SyntaxError");
     assertThat(dep.errorMessage()).contains("lib.js");
+
+    // Registration parses the entry ahead of the first cold start, and leaves a file that does not parse to Init
+    register("syntaxesm", "index.handler", Map.of("index.mjs", "export const handler = async () => {;\n"));
+    FunctionError esm = engine.invoke("syntaxesm", "{}").error().orElseThrow();
+    assertThat(esm.kind()).isEqualTo(FunctionError.Kind.INIT);
+    assertThat(esm.errorType()).isEqualTo("SyntaxError");
+    assertThat(esm.errorMessage()).contains("index.mjs");
   }
 
   @Test
