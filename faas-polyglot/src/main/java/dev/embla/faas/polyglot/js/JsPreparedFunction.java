@@ -19,7 +19,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import org.graalvm.polyglot.Context;
 import org.graalvm.polyglot.Engine;
-import org.graalvm.polyglot.PolyglotException;
 import org.graalvm.polyglot.Source;
 
 /**
@@ -95,8 +94,9 @@ final class JsPreparedFunction implements PreparedFunction {
           OutputStream.nullOutputStream())) {
         c.parse(source);
       }
-    } catch (PolyglotException | UncheckedIOException e) {
-      // A syntax error, or an unreadable file: the environment's Init reports it in Lambda's shape
+    } catch (RuntimeException e) {
+      // A syntax error, an unreadable file, or a context that could not be made: registration only warms the cache,
+      // and the environment's Init reports any of these in Lambda's shape
     }
   }
 

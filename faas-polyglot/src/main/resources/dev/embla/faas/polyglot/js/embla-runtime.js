@@ -98,9 +98,10 @@
     g.queueMicrotask = (fn) => { Promise.resolve().then(() => fn()); };
   }
 
-  // ---- performance: Node's high-resolution clock, milliseconds since the environment started, to the microsecond ----
-  // GraalJS has no performance object of its own here; the host's monotonic clock serves it and process.hrtime.
-  g.performance = { now: () => host.micros() / 1000, timeOrigin: Date.now() - host.micros() / 1000 };
+  // ---- performance: Node's high-resolution clock, milliseconds since the environment started ----
+  // GraalJS has no performance object of its own here; the host's monotonic clock serves it and process.hrtime, in
+  // steps of 20 microseconds (see JsEnvironment). timeOrigin is the wall-clock time of that start, from the host.
+  g.performance = { now: () => host.micros() / 1000, timeOrigin: host.micros(true) / 1000 };
 
   // ---- process: the function's own variables only ----
   const nowNanos = () => BigInt(host.micros()) * 1000n;
@@ -116,9 +117,18 @@
     nextTick: (fn, ...args) => queueMicrotask(() => fn(...args)),
     hrtime: Object.assign((previous) => {
       const ns = nowNanos();
-      const base = Array.isArray(previous) ? BigInt(previous[0]) * 1000000000n + BigInt(previous[1]) : 0n;
-      const d = ns - base;
-      return [Number(d / 1000000000n), Number(d % 1000000000n)];
+      if (previous !== undefined && !(Array.isArray(previous) && previous.length === 2
+          && Number.isInteger(previous[0]) && Number.isInteger(previous[1]))) {
+        const e = new TypeError('The "time" argument must be an instance of Array of two integers');
+        e.code = 'ERR_INVALID_ARG_TYPE';
+        throw e;
+      }
+      const base = previous ? BigInt(previous[0]) * 1000000000n + BigInt(previous[1]) : 0n;
+      let d = ns - base;
+      let s = d / 1000000000n;
+      let rest = d % 1000000000n;
+      if (rest < 0n) { s -= 1n; rest += 1000000000n; } // a later time given: Node's [s - 1, ns + 1e9] shape
+      return [Number(s), Number(rest)];
     }, { bigint: () => nowNanos() }),
   };
 
@@ -178,7 +188,7 @@
   };
   const timers = { setTimeout: g.setTimeout, setInterval: g.setInterval, setImmediate: g.setImmediate,
     clearTimeout: clear, clearInterval: clear, clearImmediate: clear };
-  const builtins = { fs, path, timers, 'fs/promises': fs.promises };
+  const builtins = { fs, path, timers, 'fs/promises': fs.promises, perf_hooks: { performance: g.performance } };
 
   // ---- CommonJS: Node's resolution over /var/task, files compiled (and cached) by the host ----
   const cache = Object.create(null);

@@ -176,8 +176,9 @@ class JsFunctionsTest {
   }
 
   @Test
-  void performanceNowAndHrtime_measureATimerFromTheHostsMonotonicClock_toTheMicrosecond() {
+  void performanceNowAndHrtime_measureATimerFromTheHostsMonotonicClock_inTwentyMicrosecondSteps() {
     register("clock", "index.handler", Map.of("index.js", """
+        const { performance: hooked } = require('perf_hooks');
         exports.handler = async () => {
           const t0 = performance.now();
           const h0 = process.hrtime();
@@ -185,19 +186,28 @@ class JsFunctionsTest {
           await new Promise((r) => setTimeout(r, 30));
           const t1 = performance.now();
           const [s, ns] = process.hrtime(h0);
-          const reads = [performance.now(), performance.now(), performance.now()];
+          const [ls, lns] = process.hrtime([h0[0] + 100, 0]); // a later time: Node's shape, never negative ns
+          let refused = null;
+          try { process.hrtime('soon'); } catch (e) { refused = e.code; }
+          const reads = [];
+          for (let i = 0; i < 50; i++) reads.push(performance.now());
           return {
             waited: t1 - t0 >= 30 && t1 - t0 < 30000,
             hrtime: s * 1e3 + ns / 1e6 >= 30,
             bigint: process.hrtime.bigint() - n0 >= 30000000n,
+            later: ls < 0 && lns >= 0 && lns < 1e9,
+            refused,
+            steps: reads.every((r) => Math.abs(r * 50 - Math.round(r * 50)) < 1e-6),
             finerThanAMillisecond: reads.some((r) => !Number.isInteger(r)),
             sinceTheEnvironmentStarted: t0 >= 0 && t0 < 600000,
-            origin: Math.abs(performance.timeOrigin + performance.now() - Date.now()) < 1000,
+            origin: Math.abs(performance.timeOrigin + performance.now() - Date.now()) < 50,
+            perfHooks: hooked === performance,
           };
         };
         """));
-    assertThat(invoke("clock", "{}")).isEqualTo("{\"waited\":true,\"hrtime\":true,\"bigint\":true,"
-        + "\"finerThanAMillisecond\":true,\"sinceTheEnvironmentStarted\":true,\"origin\":true}");
+    assertThat(invoke("clock", "{}")).isEqualTo("{\"waited\":true,\"hrtime\":true,\"bigint\":true,\"later\":true,"
+        + "\"refused\":\"ERR_INVALID_ARG_TYPE\",\"steps\":true,\"finerThanAMillisecond\":true,"
+        + "\"sinceTheEnvironmentStarted\":true,\"origin\":true,\"perfHooks\":true}");
   }
 
   @Test
