@@ -42,7 +42,7 @@ import java.util.concurrent.TimeUnit;
  *       until every invocation returned, minus the hold;
  *   <li><b>invoke latency during the burst</b>: from the caller's {@code invoke} to its return, minus the time the
  *       handler itself held the call, as the handler measured it from its entry to the end of its sleep (Java:
- *       {@code System.nanoTime()}; JavaScript: {@code performance.now()}, to the microsecond), so how late the sleep
+ *       {@code System.nanoTime()}; JavaScript: {@code performance.now()}, in 20 µs steps), so how late the sleep
  *       or timer woke the handler counts as the handler's time in both runtimes. (Until stop 11 the JavaScript figure
  *       subtracted the requested hold instead, and so also carried the timer's lateness: with N timers due together
  *       on two cores, the last callback runs after the others'. That figure is still printed, not judged.) Its p99
@@ -193,7 +193,7 @@ final class ConcurrencyDrivers {
           String[] stamps = r.payloadAsString().replaceAll("[\\[\\] ]", "").split(",");
           long held;
           if (js) {
-            // performance.now() in milliseconds, to the microsecond: the time from the handler's entry to its timer
+            // performance.now() in milliseconds, in 20 µs steps: the time from the handler's entry to its timer
             held = Math.round((Double.parseDouble(stamps[1]) - Double.parseDouble(stamps[0])) * 1e6);
           } else {
             long entered = Long.parseLong(stamps[0]);
