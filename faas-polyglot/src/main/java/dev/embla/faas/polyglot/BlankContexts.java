@@ -50,6 +50,9 @@ import org.slf4j.LoggerFactory;
  * that blocks on one goes to the back of the scheduler's queue, so back-to-back cold starts create their contexts as
  * before and the pool serves the burst that follows a quiet spell. Python does not wait: its cold starts take tens of
  * milliseconds of their own thread's time, and the maker works on a core they leave idle.
+ *
+ * @param <A> what each context comes with from the runtime's factory: Python's, the guest thread it was made on and
+ *     must run on; JavaScript's, nothing
  */
 public final class BlankContexts<A> implements AutoCloseable {
 
