@@ -21,6 +21,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.graalvm.polyglot.Context;
+import org.graalvm.polyglot.Source;
 import org.graalvm.polyglot.Value;
 import org.graalvm.polyglot.io.FileSystem;
 import org.slf4j.Logger;
@@ -73,7 +74,21 @@ public final class BlankContexts<A> implements AutoCloseable {
    * A context a {@link Factory} made: the value of the runtime's first source, evaluated in it, and what else it comes
    * with (may be null).
    */
-  public record Made<A>(Context context, Value first, A attachment) {}
+  public record Made<A>(Context context, Value first, A attachment) {
+
+    /**
+     * Evaluates {@code first} in the new context {@code c}, on the calling thread, and returns the result; if that
+     * fails, closes {@code c} and rethrows, so a factory has released what it made.
+     */
+    public static <A> Made<A> evaluate(Context c, Source first, A attachment) {
+      try {
+        return new Made<>(c, c.eval(first), attachment);
+      } catch (RuntimeException e) {
+        GuestContexts.closeQuietly(c);
+        throw e;
+      }
+    }
+  }
 
   private static final Logger LOG = LoggerFactory.getLogger(BlankContexts.class);
   private static final long IDLE_RECHECK_NANOS = Duration.ofSeconds(1).toNanos();

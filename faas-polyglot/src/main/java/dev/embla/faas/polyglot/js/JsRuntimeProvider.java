@@ -119,15 +119,9 @@ public final class JsRuntimeProvider implements RuntimeProvider {
         Engine created = PolyglotEngines.newEngine("js", "nodejs", "GraalJS", LOG,
             Map.of("js.console", "false", "js.print", "false", "js.graal-builtin", "false"));
         // Published before the engine: prepare() reads the engine, then the pool.
-        blankContexts = new BlankContexts<>("nodejs", (files, out, err) -> {
-          Context c = newContext(created, files, out, err);
-          try {
-            return new BlankContexts.Made<>(c, c.eval(REALM), null);
-          } catch (RuntimeException failed) {
-            GuestContexts.closeQuietly(c);
-            throw failed;
-          }
-        }, none -> { }, BLANK_CONTEXTS_MIN, blankContextsMax, BLANK_CONTEXTS_QUIET, System::nanoTime);
+        blankContexts = new BlankContexts<Void>("nodejs",
+            (files, out, err) -> BlankContexts.Made.evaluate(newContext(created, files, out, err), REALM, null),
+            none -> { }, BLANK_CONTEXTS_MIN, blankContextsMax, BLANK_CONTEXTS_QUIET, System::nanoTime);
         engine = created;
       }
       return engine;

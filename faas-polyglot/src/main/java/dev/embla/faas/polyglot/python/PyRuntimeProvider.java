@@ -1,7 +1,6 @@
 package dev.embla.faas.polyglot.python;
 
 import dev.embla.faas.polyglot.BlankContexts;
-import dev.embla.faas.polyglot.GuestContexts;
 import dev.embla.faas.polyglot.GuestThread;
 import dev.embla.faas.polyglot.PolyglotEngines;
 import dev.embla.faas.spi.runtime.FunctionDefinition;
@@ -13,7 +12,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.graalvm.polyglot.Context;
 import org.graalvm.polyglot.Engine;
 import org.graalvm.polyglot.io.FileSystem;
 import org.slf4j.Logger;
@@ -180,15 +178,8 @@ public final class PyRuntimeProvider implements RuntimeProvider {
       OutputStream err) {
     GuestThread g = new GuestThread("embla-python3-blank-" + BLANK_THREAD_IDS.incrementAndGet());
     try {
-      return g.call(() -> {
-        Context c = PyEnvironment.newContext(engine, files, BLANK_START_ENVIRONMENT, out, err);
-        try {
-          return new BlankContexts.Made<>(c, c.eval(PyEnvironment.BOOTSTRAP), g);
-        } catch (RuntimeException e) {
-          GuestContexts.closeQuietly(c);
-          throw e;
-        }
-      });
+      return g.call(() -> BlankContexts.Made.evaluate(
+          PyEnvironment.newContext(engine, files, BLANK_START_ENVIRONMENT, out, err), PyEnvironment.BOOTSTRAP, g));
     } catch (RuntimeException e) {
       g.stop();
       throw e;
