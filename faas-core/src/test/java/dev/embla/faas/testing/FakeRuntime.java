@@ -36,6 +36,10 @@ public final class FakeRuntime implements RuntimeProvider {
   public final AtomicInteger maxConcurrentPerEnvironment = new AtomicInteger();
   /** Versions prepared. */
   public final AtomicInteger prepared = new AtomicInteger();
+  /** Prepared versions closed. */
+  public final AtomicInteger closed = new AtomicInteger();
+  /** Closing a prepared version waits for this latch (open by default). */
+  public volatile CountDownLatch closeGate = new CountDownLatch(0);
   /** Invocations running now, over all environments. */
   public final AtomicInteger activeInvocations = new AtomicInteger();
   /** The most invocations ever seen running at once, over all environments. */
@@ -75,10 +79,25 @@ public final class FakeRuntime implements RuntimeProvider {
           "no handler named 'missing'", List.of(), null);
     }
     prepared.incrementAndGet();
-    return context -> {
-      FakeEnvironment env = new FakeEnvironment(definition, context);
-      environments.add(env);
-      return env;
+    return new PreparedFunction() {
+      @Override
+      public ExecutionEnvironment newEnvironment(EnvironmentContext context) {
+        FakeEnvironment env = new FakeEnvironment(definition, context);
+        environments.add(env);
+        return env;
+      }
+
+      @Override
+      public void close() {
+        try {
+          if (!closeGate.await(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("close gate never opened");
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        closed.incrementAndGet();
+      }
     };
   }
 

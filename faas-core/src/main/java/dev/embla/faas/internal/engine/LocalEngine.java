@@ -447,6 +447,11 @@ public final class LocalEngine implements FaasEngine {
         provisionedInUse, latest.concurrency().throttles(), latest.concurrency().coldStarts());
   }
 
+  /** Returns the directory holding unpacked code and environments' {@code /tmp}; for tests and diagnostics. */
+  public Path workDirectory() {
+    return workDirectory;
+  }
+
   /** Returns the engine's environment memory budget; for tests and metrics. */
   public MemoryBudget memoryBudget() {
     return memoryBudget;
@@ -677,7 +682,16 @@ public final class LocalEngine implements FaasEngine {
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
     }
     maintenance.shutdownNow();
+    // A pool's size drops when an environment's Shutdown returns, but the same task then deletes its /tmp and, for the
+    // last one, closes the revision and releases its code: deleting the work directory under it leaves it half gone.
     shutdownExecutor.shutdown();
+    try {
+      if (!shutdownExecutor.awaitTermination(Math.max(0, shutdownEnd - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+        LOG.warn("engine closed with environment shutdowns still running after {}", SHUTDOWN_BOUND);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     watchdog.close();
     for (RuntimeProvider p : Set.copyOf(runtimes.values())) {
       try {
@@ -690,7 +704,7 @@ public final class LocalEngine implements FaasEngine {
       try {
         MoreFiles.deleteRecursively(workDirectory, RecursiveDeleteOption.ALLOW_INSECURE);
       } catch (IOException e) {
-        LOG.debug("could not delete work directory {}", workDirectory, e);
+        LOG.warn("could not delete the engine's work directory {}", workDirectory, e);
       }
     }
   }

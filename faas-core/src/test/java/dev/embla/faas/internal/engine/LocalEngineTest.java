@@ -28,6 +28,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -348,6 +349,32 @@ class LocalEngineTest {
     assertThat(runtime.environments).allSatisfy(e -> assertThat(e.shutdowns).hasValue(1));
     assertThat(dir.resolve("work/tmp")).satisfiesAnyOf(p -> assertThat(p).doesNotExist(),
         p -> assertThat(p).isEmptyDirectory());
+  }
+
+  @Test
+  void close_returnsOnlyOnceRevisionsAreClosed_thenDeletesTheWorkDirectoryItMade() throws Exception {
+    LocalEngine owned = (LocalEngine) FaasEngine.builder().addRuntime(runtime).build();
+    Path work = owned.workDirectory();
+    owned.createFunction(FunctionConfig.builder("f").runtime("fake").handler("echo").build(),
+        FunctionCode.fromDirectory(code));
+    owned.invoke("f", "1");
+    // The last environment's shutdown task closes the revision after the pool has already counted it gone; close()
+    // must wait for that task too, or it deletes the work directory while the code is being released under it.
+    runtime.closeGate = new CountDownLatch(1);
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<?> closing = pool.submit(owned::close);
+      await(() -> runtime.environments.peek().shutdowns.get() == 1);
+      assertThatThrownBy(() -> closing.get(200, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+      assertThat(work).exists();
+      runtime.closeGate.countDown();
+      closing.get(10, TimeUnit.SECONDS);
+    } finally {
+      runtime.closeGate.countDown();
+      pool.shutdown();
+    }
+    assertThat(runtime.closed).hasValue(1);
+    assertThat(work).doesNotExist();
   }
 
   @Test
