@@ -84,7 +84,7 @@ final class ConcurrencyDrivers {
       LocalEngine local = (LocalEngine) engine;
       Path jsCode = null;
       if (js) {
-        jsCode = Files.createTempDirectory("embla-burst-js");
+        jsCode = FunctionPackages.temporaryDirectory("embla-burst-js");
         Files.writeString(jsCode.resolve("noop.js"), "exports.handler = async (event) => event;");
         Files.writeString(jsCode.resolve("hold.js"),
             "exports.handler = (ms) => { const t0 = performance.now();"

@@ -1,10 +1,14 @@
 package dev.embla.faas.benchmarks;
 
+import com.google.common.io.MoreFiles;
+import com.google.common.io.RecursiveDeleteOption;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Packages benchmark functions: copies a class's bytes (or a guest language's source files) from this jar into a fresh
@@ -13,11 +17,33 @@ import java.nio.file.Path;
  */
 final class FunctionPackages {
 
+  private static final Set<Path> CREATED = ConcurrentHashMap.newKeySet();
+
+  static {
+    // Drivers and JMH forks are short processes: delete what they unpacked when they exit, not in /tmp forever.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      for (Path dir : CREATED) {
+        try {
+          MoreFiles.deleteRecursively(dir, RecursiveDeleteOption.ALLOW_INSECURE);
+        } catch (IOException e) {
+          System.err.println("could not delete " + dir + ": " + e);
+        }
+      }
+    }, "embla-bench-cleanup"));
+  }
+
   private FunctionPackages() {}
+
+  /** Creates a temporary directory that is deleted, with its contents, when the JVM exits. */
+  static Path temporaryDirectory(String prefix) throws IOException {
+    Path dir = Files.createTempDirectory(prefix);
+    CREATED.add(dir);
+    return dir;
+  }
 
   static Path directoryOf(Class<?>... classes) {
     try {
-      Path dir = Files.createTempDirectory("embla-bench-fn-");
+      Path dir = temporaryDirectory("embla-bench-fn-");
       for (Class<?> c : classes) {
         String resource = c.getName().replace('.', '/') + ".class";
         try (InputStream in = c.getClassLoader().getResourceAsStream(resource)) {
@@ -35,7 +61,7 @@ final class FunctionPackages {
   /** Copies the given files of this jar's resource folder {@code dev/embla/faas/benchmarks/<folder>} to a directory. */
   static Path directoryOfResources(String folder, String... files) {
     try {
-      Path dir = Files.createTempDirectory("embla-bench-fn-");
+      Path dir = temporaryDirectory("embla-bench-fn-");
       for (String f : files) {
         Files.writeString(dir.resolve(f), resource(folder + "/" + f));
       }

@@ -260,7 +260,7 @@ final class PyDrivers {
   /** Registers a python3 function {@code app.handler} whose {@code app.py} is {@code source}. */
   static void createPythonFunction(FaasEngine engine, String name, String source, int timeoutSeconds) {
     try {
-      Path dir = Files.createTempDirectory("embla-bench-py-");
+      Path dir = FunctionPackages.temporaryDirectory("embla-bench-py-");
       Files.writeString(dir.resolve("app.py"), source);
       engine.createFunction(FunctionConfig.builder(name).runtime("python3").handler("app.handler")
           .timeout(Duration.ofSeconds(timeoutSeconds)).initTimeout(Duration.ofSeconds(60)).build(),
