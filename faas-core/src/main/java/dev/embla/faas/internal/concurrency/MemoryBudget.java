@@ -12,9 +12,11 @@ import java.util.function.Supplier;
  * function's memory size from it when it is created and gives it back when it is shut down. Touched only on cold
  * starts and shutdowns, never by a warm invocation.
  *
- * <p>When a new environment does not fit, idle environments of other functions are shut down, least recently used
- * first (provisioned ones never), until it fits; if it still does not, the invocation is throttled. Environments of
- * the requesting function are not candidates: had one been idle, the invocation would have used it.
+ * <p>When a new environment does not fit, idle environments of other pools are shut down, least recently used first
+ * (provisioned ones never), until it fits; if it still does not, the invocation is throttled. The requesting pool's
+ * own environments are not candidates: had one been idle, the invocation would have used it. Other versions of the
+ * same function are: each version has its own pool, and an idle environment of version 1 cannot serve a call to
+ * version 2, so keeping it would throttle a function behind its own past.
  */
 public final class MemoryBudget {
 
@@ -39,8 +41,8 @@ public final class MemoryBudget {
   }
 
   /**
-   * Reserves {@code mb} for a new environment of {@code requester}'s function, shutting idle environments of other
-   * functions down if needed.
+   * Reserves {@code mb} for a new environment of {@code requester}, shutting idle environments of other pools (other
+   * functions, and other versions of the same function) down if needed.
    *
    * @throws TooManyRequestsException if it does not fit even then
    */
@@ -52,7 +54,7 @@ public final class MemoryBudget {
     for (int round = 0; round < 100_000; round++) {
       PooledEnvironment victim = null;
       for (EnvironmentPool pool : pools.get()) {
-        if (pool == requester || pool.functionName().equals(requester.functionName())) {
+        if (pool == requester) {
           continue;
         }
         PooledEnvironment candidate = pool.evictionCandidate();
@@ -73,7 +75,7 @@ public final class MemoryBudget {
     throw new TooManyRequestsException(TooManyRequestsException.Reason.ENVIRONMENT_MEMORY_BUDGET_EXCEEDED,
         String.format(Locale.ROOT, "Rate exceeded: a new environment of function '%s' needs %d MB, but %d MB of the"
             + " engine's environment memory budget of %d MB are reserved by live environments and no idle"
-            + " environment of another function can be shut down (EnvironmentMemoryBudgetExceeded)",
+            + " environment of another function or version can be shut down (EnvironmentMemoryBudgetExceeded)",
             requester.functionName(), mb, used, budgetMb));
   }
 

@@ -287,6 +287,25 @@ class ConcurrencyLimitsTest {
   }
 
   @Test
+  void memoryBudget_evictsAnIdleEnvironmentOfAnotherVersionOfTheSameFunction() throws Exception {
+    engine(128, b -> b);
+    create("a", "echo", 128);
+    engine.publishVersion("a");
+    assertThat(engine.invoke("a:1", "1").isColdStart()).isTrue();
+    FakeEnvironment versionOne = runtime.environments.peek();
+    assertThat(engine.memoryBudget().usedMb()).isEqualTo(128);
+
+    // $LATEST has its own pool: version 1's idle environment cannot serve it, so it makes room rather than throttle
+    InvocationResult latest = engine.invoke("a", "\"latest\"");
+
+    assertThat(latest.payloadAsString()).isEqualTo("\"latest\"");
+    assertThat(latest.executedVersion()).isEqualTo("$LATEST");
+    Await.until("version 1's environment shut down", () -> versionOne.shutdowns.get() == 1);
+    assertThat(engine.memoryBudget().usedMb()).isEqualTo(128);
+    assertThat(engine.getFunctionMetrics("a").throttles()).isZero();
+  }
+
+  @Test
   void memoryBudget_releasedWhenEnvironmentsShutDown() throws Exception {
     engine(1024, b -> b.keepAlive(Duration.ofMinutes(1)));
     create("a", "echo", 512);

@@ -205,8 +205,8 @@ class VersionsAndAliasesTest {
   @Test
   void alias_movingUnderConcurrentInvocationsNeverFailsOne() throws Exception {
     // Three callers may each hold an environment of both versions (3 x 128 MB + 3 x 256 MB), more than the default
-    // memory budget of a small test heap, and the budget never evicts another version of the same function: give it
-    // room, since what this test is about is routing, not the budget.
+    // memory budget of a small test heap, and an eviction would make a call cold at random: give the budget room,
+    // since what this test is about is routing, not the budget.
     engine.close();
     engine = (LocalEngine) FaasEngine.builder().ticker(time).clock(time).addRuntime(runtime)
         .keepAlive(Duration.ofMinutes(10)).shutdownGracePeriod(Duration.ofSeconds(5))
