@@ -2,7 +2,7 @@ package dev.embla.faas;
 
 /**
  * A snapshot of one function's scaling figures, read without stopping it: what runs now, what is provisioned and
- * used, and what was throttled or started cold since the function was created.
+ * used, and what was throttled, started cold or stopped as a recursive loop since the function was created.
  *
  * @param functionName the function's name
  * @param concurrentExecutions invocations running now
@@ -13,6 +13,9 @@ package dev.embla.faas;
  *     {@link FunctionConfig#maxConcurrencyPerEnvironment()} above 1 runs up to that many in each)
  * @param throttles invocations refused with {@link TooManyRequestsException}
  * @param coldStarts invocations that had to create and initialise an environment
+ * @param recursiveInvocationsDropped events that recursive loop detection stopped before they reached the function
+ *     (Lambda's {@code RecursiveInvocationsDropped}): asynchronous events, and messages of a queue connected to it,
+ *     that would have run it for the 17th time in one chain of events
  * @since 0.1
  */
 public record FunctionMetrics(
@@ -22,7 +25,8 @@ public record FunctionMetrics(
     int provisionedConcurrency,
     int provisionedInUse,
     long throttles,
-    long coldStarts) {
+    long coldStarts,
+    long recursiveInvocationsDropped) {
 
   /**
    * Returns the share of provisioned concurrency in use now, 0 to 1 (Lambda's

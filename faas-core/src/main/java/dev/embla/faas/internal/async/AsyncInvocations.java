@@ -472,6 +472,7 @@ public final class AsyncInvocations {
 
   private void stopRecursion(QueuedEvent e, EventInvokeConfig config, Finished finished) {
     String function = e.functionName();
+    target.recursionStopped(function);
     if (e.afterRecursionStop()) {
       LOG.warn("function '{}': asynchronous event {} dropped: it is the failure record of an event already stopped "
           + "by recursive loop detection and it reached a function of the same loop ({} invocations of '{}' in its "

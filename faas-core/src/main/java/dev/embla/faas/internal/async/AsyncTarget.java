@@ -2,7 +2,10 @@ package dev.embla.faas.internal.async;
 
 import dev.embla.faas.InvocationResult;
 
-/** The engine as the asynchronous queue sees it: its ordinary invoke, and the ARN of a function for records. */
+/**
+ * The engine as the asynchronous queue sees it: its ordinary invoke, the ARN of a function for records, and the
+ * function metrics that count what recursive loop detection stopped.
+ */
 public interface AsyncTarget {
 
   /**
@@ -20,4 +23,7 @@ public interface AsyncTarget {
    * @throws dev.embla.faas.FunctionNotFoundException if there is no such function
    */
   String functionArn(String functionRef);
+
+  /** Counts one event that recursive loop detection stopped before it reached {@code functionName}. */
+  void recursionStopped(String functionName);
 }

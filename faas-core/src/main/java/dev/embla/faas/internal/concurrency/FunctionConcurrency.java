@@ -5,7 +5,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One function's side of the concurrency gate, shared by all its revisions: where its invocations take their permit,
- * and its throttle and cold-start counts.
+ * and its throttle, cold-start and recursive-loop counts.
  *
  * <p>A function without reserved or provisioned concurrency takes its permits from the engine's unreserved pool. One
  * with reserved concurrency takes them only from its own pool of that size: guaranteed, because that many were taken
@@ -26,6 +26,7 @@ public final class FunctionConcurrency {
 
   private final LongAdder throttles = new LongAdder();
   private final LongAdder coldStarts = new LongAdder();
+  private final LongAdder recursionStops = new LongAdder();
 
   FunctionConcurrency(String functionName, ConcurrencyControl control) {
     this.functionName = functionName;
@@ -67,6 +68,11 @@ public final class FunctionConcurrency {
     coldStarts.increment();
   }
 
+  /** Counts events not delivered to the function because recursive loop detection stopped them. */
+  public void recordRecursionStops(int events) {
+    recursionStops.add(events);
+  }
+
   /** Returns how many invocations were throttled. */
   public long throttles() {
     return throttles.sum();
@@ -75,6 +81,11 @@ public final class FunctionConcurrency {
   /** Returns how many invocations started cold. */
   public long coldStarts() {
     return coldStarts.sum();
+  }
+
+  /** Returns how many events recursive loop detection stopped before they reached the function. */
+  public long recursionStops() {
+    return recursionStops.sum();
   }
 
   /** Returns the function's name. */

@@ -134,7 +134,17 @@ public final class LocalEngine implements FaasEngine {
     this.invoker = new Invoker(registry, settings.ticker(), settings.maxPayloadBytes(),
         new AllocationBudget(settings.allocationBudgetFactor()));
     this.provisioning = new Provisioning(registry, concurrency, invoker::initEnvironment, settings.clock());
-    this.eventSources = new EventRouter(settings.clock(), this::invoke);
+    this.eventSources = new EventRouter(settings.clock(), new dev.embla.faas.internal.router.Invoker() {
+      @Override
+      public InvocationResult invoke(String functionRef, byte[] payload) {
+        return LocalEngine.this.invoke(functionRef, payload);
+      }
+
+      @Override
+      public void recursionStopped(String functionName, int events) {
+        recordRecursionStops(functionName, events);
+      }
+    });
     this.keepAlive = new KeepAliveController(settings.keepAlivePolicy());
     this.async = newAsyncQueue(settings);
     this.maintenance = Executors.newSingleThreadScheduledExecutor(
@@ -444,7 +454,8 @@ public final class LocalEngine implements FaasEngine {
       }
     }
     return new FunctionMetrics(functionName, running, environments, provisioning.allocated(functionName),
-        provisionedInUse, latest.concurrency().throttles(), latest.concurrency().coldStarts());
+        provisionedInUse, latest.concurrency().throttles(), latest.concurrency().coldStarts(),
+        latest.concurrency().recursionStops());
   }
 
   /** Returns the directory holding unpacked code and environments' {@code /tmp}; for tests and diagnostics. */
@@ -484,7 +495,21 @@ public final class LocalEngine implements FaasEngine {
         // Lambda's destination records name the qualified ARN, $LATEST when the event named none
         return functionRef.indexOf(':') < 0 ? arn + ":" + FunctionVersion.LATEST : arn;
       }
+
+      @Override
+      public void recursionStopped(String functionName) {
+        recordRecursionStops(functionName, 1);
+      }
     });
+  }
+
+  /** Counts events recursive loop detection stopped before they reached a function, for its metrics. */
+  private void recordRecursionStops(String functionName, int events) {
+    try {
+      registry.get(functionName).pool().concurrency().recordRecursionStops(events);
+    } catch (FunctionNotFoundException e) {
+      // deleted meanwhile: its metrics went with it
+    }
   }
 
   @Override

@@ -327,6 +327,7 @@ final class EventSourceMapping extends Connection<PullEventSource> {
     LOG.warn("function '{}': {} message(s) from {} not invoked and deleted by recursive loop detection: each would run "
         + "it for the {}th time or more in one chain of events: {}", function, looping.size(), source.describe(),
         HopChain.MAX_HOPS_PER_FUNCTION + 1, which);
+    context.recursionStopped(function, looping.size());
     acknowledge(looping);
   }
 

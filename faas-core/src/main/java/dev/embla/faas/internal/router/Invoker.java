@@ -3,8 +3,8 @@ package dev.embla.faas.internal.router;
 import dev.embla.faas.InvocationResult;
 
 /**
- * The engine's synchronous invoke, as the router sees it. Kept to one method so that the router can be tested with a
- * lambda and never depends on the engine's other parts.
+ * The engine's synchronous invoke, as the router sees it. Kept to one abstract method so that the router can be tested
+ * with a lambda and never depends on the engine's other parts.
  */
 @FunctionalInterface
 public interface Invoker {
@@ -19,4 +19,13 @@ public interface Invoker {
    *     throttled); the router treats it as a failed invocation
    */
   InvocationResult invoke(String functionRef, byte[] payload);
+
+  /**
+   * Told when a mapping deletes messages that recursive loop detection stopped, so that the function's metrics count
+   * them; does nothing unless the engine overrides it.
+   *
+   * @param functionName the function the messages would have run (its name, without alias or version)
+   * @param events how many messages were stopped
+   */
+  default void recursionStopped(String functionName, int events) {}
 }

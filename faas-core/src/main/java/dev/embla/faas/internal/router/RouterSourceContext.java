@@ -125,6 +125,11 @@ final class RouterSourceContext implements SourceContext {
     LOG.warn("function {}: event source {} failed: {}", functionRef, sourceDescription, message, cause);
   }
 
+  /** Counts messages that recursive loop detection stopped before they reached {@code functionName}. */
+  void recursionStopped(String functionName, int events) {
+    invoker.recursionStopped(functionName, events);
+  }
+
   /** Returns how many invocations succeeded. */
   long succeeded() {
     return succeeded.sum();

@@ -56,6 +56,9 @@ class AsyncDeliveryTest {
       public String functionArn(String functionRef) {
         return "arn:test:" + functionRef;
       }
+
+      @Override
+      public void recursionStopped(String functionName) {}
     });
     List<byte[]> records = new CopyOnWriteArrayList<>();
     queue.putConfig("f", EventInvokeConfig.builder().maximumRetryAttempts(0)

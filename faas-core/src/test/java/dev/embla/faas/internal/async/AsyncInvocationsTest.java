@@ -445,6 +445,8 @@ class AsyncInvocationsTest {
           && l.message().contains("17th time"));
     }
     Await.until("nothing left", () -> engine.asyncQueue().pendingCount() == 0);
+    assertThat(engine.getFunctionMetrics("ping").recursiveInvocationsDropped()).isEqualTo(1);
+    assertThat(engine.getFunctionMetrics("pong").recursiveInvocationsDropped()).isZero();
   }
 
   @Test
@@ -458,6 +460,8 @@ class AsyncInvocationsTest {
     }
     Await.until("nothing left", () -> engine.asyncQueue().pendingCount() == 0);
     assertThat(invocations("self")).isEqualTo(16);
+    // the 17th event, then its failure record sent back to the function: both stopped before they reached it
+    assertThat(engine.getFunctionMetrics("self").recursiveInvocationsDropped()).isEqualTo(2);
   }
 
   private static final String MAPPING_LOGGER = "dev.embla.faas.internal.router.EventSourceMapping";
@@ -500,6 +504,7 @@ class AsyncInvocationsTest {
         && loop.approximateNumberOfMessages() + loop.approximateNumberOfMessagesNotVisible() == 0);
     assertThat(mapping.succeeded()).isEqualTo(8);
     assertThat(host.runs("looper")).isEqualTo(16);
+    assertThat(e.getFunctionMetrics("looper").recursiveInvocationsDropped()).isEqualTo(1);
   }
 
   @Test
@@ -524,6 +529,7 @@ class AsyncInvocationsTest {
     Await.until("queue empty",
         () -> loop.approximateNumberOfMessages() + loop.approximateNumberOfMessagesNotVisible() == 0);
     assertThat(host.runs("sender")).isEqualTo(16);
+    assertThat(e.getFunctionMetrics("sender").recursiveInvocationsDropped()).isEqualTo(1);
   }
 
   @Test

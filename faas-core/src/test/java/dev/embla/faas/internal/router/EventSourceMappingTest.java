@@ -381,6 +381,7 @@ class EventSourceMappingTest {
     assertThat(queue.approximateNumberOfMessages() + queue.approximateNumberOfMessagesNotVisible())
         .as("deleted, not left to come back").isZero();
     assertThat(m.succeeded() + m.failed()).isZero();
+    assertThat(invoker.recursionStops()).containsExactly(java.util.Map.entry("handler", 1));
   }
 
   @Test
@@ -407,6 +408,7 @@ class EventSourceMappingTest {
     });
     assertThat(queue.approximateNumberOfMessages() + queue.approximateNumberOfMessagesNotVisible()).isZero();
     assertThat(m.succeeded()).isEqualTo(1);
+    assertThat(invoker.recursionStops()).containsExactly(java.util.Map.entry("handler", 1));
   }
 
   @Test
@@ -422,6 +424,8 @@ class EventSourceMappingTest {
 
     assertThat(invoker.count()).isZero();
     assertThat(queue.approximateNumberOfMessages() + queue.approximateNumberOfMessagesNotVisible()).isZero();
+    assertThat(invoker.recursionStops()).as("counted for the function, not the alias")
+        .containsExactly(java.util.Map.entry("handler", 1));
   }
 
   /** A pull source with one record, whose failures a test switches on. */

@@ -24,6 +24,7 @@ public final class FakeInvoker implements Invoker {
   public record Call(String functionRef, String payload) {}
 
   private final List<Call> calls = new CopyOnWriteArrayList<>();
+  private final java.util.Map<String, Integer> recursionStops = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile Behaviour behaviour = (ref, payload) -> success("\"ok\"");
 
   /** Sets what later calls do. */
@@ -48,6 +49,16 @@ public final class FakeInvoker implements Invoker {
   /** Returns the calls made so far, oldest first. */
   public List<Call> calls() {
     return List.copyOf(calls);
+  }
+
+  @Override
+  public void recursionStopped(String functionName, int events) {
+    recursionStops.merge(functionName, events, Integer::sum);
+  }
+
+  /** Returns the events recursive loop detection stopped, by function name. */
+  public java.util.Map<String, Integer> recursionStops() {
+    return java.util.Map.copyOf(recursionStops);
   }
 
   /** Returns how many calls were made. */
