@@ -102,6 +102,68 @@
   // GraalJS has no performance object of its own here; the host's monotonic clock serves it and process.hrtime, in
   // steps of 20 microseconds (see JsEnvironment). timeOrigin is the wall-clock time of that start, from the host.
   g.performance = { now: () => host.micros() / 1000, timeOrigin: host.micros(true) / 1000 };
+  // User Timing as Node has it (mark, measure, the entry lists, clear). Entries stay until cleared, as in Node, and
+  // live as long as the environment: a function that marks on every call and never clears grows, there as here.
+  {
+    const perf = g.performance;
+    const entries = [];
+    const missing = (what) => Object.assign(new TypeError(`The "${what}" argument must be specified`),
+      { code: 'ERR_MISSING_ARGS' });
+    const markTime = (name) => {
+      if (typeof name === 'number') return name;
+      for (let i = entries.length - 1; i >= 0; i--) {
+        if (entries[i].entryType === 'mark' && entries[i].name === name) return entries[i].startTime;
+      }
+      const e = new Error(`The "${name}" performance mark has not been set`);
+      e.name = 'SyntaxError';
+      throw e;
+    };
+    const entry = (name, entryType, startTime, duration, detail) =>
+      Object.freeze({ name, entryType, startTime, duration, detail, toJSON() {
+        return { name, entryType, startTime, duration, detail };
+      } });
+    perf.mark = (name, options) => {
+      if (name === undefined) throw missing('name');
+      const start = options && options.startTime !== undefined ? options.startTime : perf.now();
+      const m = entry(String(name), 'mark', start, 0, options && options.detail !== undefined ? options.detail : null);
+      entries.push(m);
+      return m;
+    };
+    perf.measure = (name, startOrOptions, endMark) => {
+      if (name === undefined) throw missing('name');
+      let start = 0;
+      let end;
+      let detail = null;
+      if (startOrOptions !== null && typeof startOrOptions === 'object') {
+        const o = startOrOptions;
+        if (o.detail !== undefined) detail = o.detail;
+        if (o.start !== undefined) start = markTime(o.start);
+        if (o.end !== undefined) end = markTime(o.end);
+        else if (o.duration !== undefined) end = start + o.duration;
+        if (o.start === undefined && o.end !== undefined && o.duration !== undefined) start = end - o.duration;
+      } else if (startOrOptions !== undefined) {
+        start = markTime(startOrOptions);
+      }
+      if (endMark !== undefined) end = markTime(endMark);
+      if (end === undefined) end = perf.now();
+      const m = entry(String(name), 'measure', start, end - start, detail);
+      entries.push(m);
+      return m;
+    };
+    const sorted = (list) => list.sort((x, y) => x.startTime - y.startTime);
+    perf.getEntries = () => sorted(entries.slice());
+    perf.getEntriesByName = (name, type) =>
+      sorted(entries.filter((e) => e.name === name && (type === undefined || e.entryType === type)));
+    perf.getEntriesByType = (type) => sorted(entries.filter((e) => e.entryType === type));
+    const clear = (type) => (name) => {
+      for (let i = entries.length - 1; i >= 0; i--) {
+        if (entries[i].entryType === type && (name === undefined || entries[i].name === name)) entries.splice(i, 1);
+      }
+    };
+    perf.clearMarks = clear('mark');
+    perf.clearMeasures = clear('measure');
+    perf.toJSON = () => ({ timeOrigin: perf.timeOrigin });
+  }
 
   // ---- process: the function's own variables only ----
   const nowNanos = () => BigInt(host.micros()) * 1000n;

@@ -211,6 +211,48 @@ class JsFunctionsTest {
   }
 
   @Test
+  void performanceMarkAndMeasure_workAsInNode() {
+    register("timing", "index.handler", Map.of("index.js", """
+        exports.handler = async () => {
+          const start = performance.mark('start', { detail: { step: 1 } });
+          await new Promise((r) => setTimeout(r, 20));
+          performance.mark('end');
+          const between = performance.measure('between', 'start', 'end');
+          const sinceStart = performance.measure('sinceStart', 'start');
+          const fromOrigin = performance.measure('fromOrigin');
+          const byOptions = performance.measure('byOptions', { start: 'start', duration: 5, detail: 'd' });
+          const endOnly = performance.measure('endOnly', { end: 'end', duration: 3 });
+          let unknown = null;
+          try { performance.measure('x', 'nope'); } catch (e) { unknown = e.name + ': ' + e.message; }
+          let unnamed = null;
+          try { performance.mark(); } catch (e) { unnamed = e.code; }
+          const names = performance.getEntries().map((e) => e.name);
+          const marks = performance.getEntriesByType('mark').map((e) => e.name);
+          const onlyMeasure = performance.getEntriesByName('between', 'measure').length;
+          performance.clearMarks('start');
+          const afterClearingStart = performance.getEntriesByType('mark').map((e) => e.name);
+          performance.clearMeasures();
+          const measuresLeft = performance.getEntriesByType('measure').length;
+          return {
+            mark: JSON.parse(JSON.stringify(start)).entryType + ' ' + start.duration + ' ' + start.detail.step,
+            between: between.duration >= 20 && between.startTime === start.startTime,
+            sinceStart: sinceStart.duration >= between.duration,
+            fromOrigin: fromOrigin.startTime === 0 && fromOrigin.duration >= between.duration,
+            byOptions: byOptions.duration === 5 && byOptions.detail === 'd',
+            endOnly: endOnly.duration === 3 && endOnly.startTime === between.startTime + between.duration - 3,
+            unknown, unnamed, names, marks, onlyMeasure, afterClearingStart, measuresLeft,
+          };
+        };
+        """));
+    assertThat(invoke("timing", "{}")).isEqualTo("{\"mark\":\"mark 0 1\",\"between\":true,\"sinceStart\":true,"
+        + "\"fromOrigin\":true,\"byOptions\":true,\"endOnly\":true,"
+        + "\"unknown\":\"SyntaxError: The \\\"nope\\\" performance mark has not been set\","
+        + "\"unnamed\":\"ERR_MISSING_ARGS\",\"names\":[\"fromOrigin\",\"start\",\"between\",\"sinceStart\",\"byOptions\","
+        + "\"endOnly\",\"end\"],\"marks\":[\"start\",\"end\"],\"onlyMeasure\":1,\"afterClearingStart\":[\"end\"],"
+        + "\"measuresLeft\":0}");
+  }
+
+  @Test
   void concurrentInvocations_runInTheirOwnEnvironments_eachWithItsOwnEventLoop() throws Exception {
     register("parallel", "index.handler", Map.of("index.js", """
         const me = Math.random();
