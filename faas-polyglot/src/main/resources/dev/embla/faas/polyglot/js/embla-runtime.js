@@ -133,20 +133,31 @@
       if (name === undefined) throw missing('name');
       let start = 0;
       let end;
+      let duration; // kept as given: start + duration - start is not always duration in floating point
       let detail = null;
       if (startOrOptions !== null && typeof startOrOptions === 'object') {
         const o = startOrOptions;
+        if (o.start !== undefined && o.end !== undefined && o.duration !== undefined) {
+          throw Object.assign(new TypeError('The start, end and duration options cannot all be specified'),
+            { code: 'ERR_PERFORMANCE_MEASURE_INVALID_OPTIONS' });
+        }
         if (o.detail !== undefined) detail = o.detail;
         if (o.start !== undefined) start = markTime(o.start);
         if (o.end !== undefined) end = markTime(o.end);
-        else if (o.duration !== undefined) end = start + o.duration;
-        if (o.start === undefined && o.end !== undefined && o.duration !== undefined) start = end - o.duration;
+        if (o.duration !== undefined) {
+          duration = o.duration;
+          if (o.start === undefined && o.end !== undefined) start = end - duration;
+          else end = start + duration;
+        }
       } else if (startOrOptions !== undefined) {
         start = markTime(startOrOptions);
       }
-      if (endMark !== undefined) end = markTime(endMark);
+      if (endMark !== undefined) {
+        end = markTime(endMark);
+        duration = undefined;
+      }
       if (end === undefined) end = perf.now();
-      const m = entry(String(name), 'measure', start, end - start, detail);
+      const m = entry(String(name), 'measure', start, duration !== undefined ? duration : end - start, detail);
       entries.push(m);
       return m;
     };

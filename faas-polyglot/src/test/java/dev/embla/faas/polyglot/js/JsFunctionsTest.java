@@ -216,7 +216,7 @@ class JsFunctionsTest {
         exports.handler = async () => {
           const start = performance.mark('start', { detail: { step: 1 } });
           await new Promise((r) => setTimeout(r, 20));
-          performance.mark('end');
+          const end = performance.mark('end');
           const between = performance.measure('between', 'start', 'end');
           const sinceStart = performance.measure('sinceStart', 'start');
           const fromOrigin = performance.measure('fromOrigin');
@@ -224,6 +224,10 @@ class JsFunctionsTest {
           const endOnly = performance.measure('endOnly', { end: 'end', duration: 3 });
           let unknown = null;
           try { performance.measure('x', 'nope'); } catch (e) { unknown = e.name + ': ' + e.message; }
+          let overSpecified = null;
+          try {
+            performance.measure('x', { start: 'start', end: 'end', duration: 1 });
+          } catch (e) { overSpecified = e.code; }
           let unnamed = null;
           try { performance.mark(); } catch (e) { unnamed = e.code; }
           const names = performance.getEntries().map((e) => e.name);
@@ -239,17 +243,17 @@ class JsFunctionsTest {
             sinceStart: sinceStart.duration >= between.duration,
             fromOrigin: fromOrigin.startTime === 0 && fromOrigin.duration >= between.duration,
             byOptions: byOptions.duration === 5 && byOptions.detail === 'd',
-            endOnly: endOnly.duration === 3 && endOnly.startTime === between.startTime + between.duration - 3,
-            unknown, unnamed, names, marks, onlyMeasure, afterClearingStart, measuresLeft,
+            endOnly: endOnly.duration === 3 && endOnly.startTime === end.startTime - 3,
+            unknown, overSpecified, unnamed, names, marks, onlyMeasure, afterClearingStart, measuresLeft,
           };
         };
         """));
     assertThat(invoke("timing", "{}")).isEqualTo("{\"mark\":\"mark 0 1\",\"between\":true,\"sinceStart\":true,"
         + "\"fromOrigin\":true,\"byOptions\":true,\"endOnly\":true,"
         + "\"unknown\":\"SyntaxError: The \\\"nope\\\" performance mark has not been set\","
-        + "\"unnamed\":\"ERR_MISSING_ARGS\",\"names\":[\"fromOrigin\",\"start\",\"between\",\"sinceStart\",\"byOptions\","
-        + "\"endOnly\",\"end\"],\"marks\":[\"start\",\"end\"],\"onlyMeasure\":1,\"afterClearingStart\":[\"end\"],"
-        + "\"measuresLeft\":0}");
+        + "\"overSpecified\":\"ERR_PERFORMANCE_MEASURE_INVALID_OPTIONS\",\"unnamed\":\"ERR_MISSING_ARGS\","
+        + "\"names\":[\"fromOrigin\",\"start\",\"between\",\"sinceStart\",\"byOptions\",\"endOnly\",\"end\"],"
+        + "\"marks\":[\"start\",\"end\"],\"onlyMeasure\":1,\"afterClearingStart\":[\"end\"],\"measuresLeft\":0}");
   }
 
   @Test
