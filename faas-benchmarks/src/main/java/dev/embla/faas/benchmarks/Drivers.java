@@ -39,6 +39,15 @@ public final class Drivers {
    * {@code drivers}.
    */
   public static void main(String[] args) throws Exception {
+    try {
+      run(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("drivers: " + e.getMessage());
+      System.exit(2);
+    }
+  }
+
+  private static void run(String[] args) throws Exception {
     if (args.length > 0 && args[0].endsWith("-py")) System.exit(PyDrivers.run(args) ? 0 : 1); // python3 runtime
     String which = args.length == 0 || args[0].equals("drivers") ? "all" : args[0];
     boolean ok = true;
