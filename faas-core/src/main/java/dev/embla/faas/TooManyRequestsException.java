@@ -24,8 +24,8 @@ public class TooManyRequestsException extends FaasException {
     CONCURRENT_INVOCATION_LIMIT_EXCEEDED("ConcurrentInvocationLimitExceeded"),
     /**
      * A new execution environment would not fit in the engine's environment memory budget, even after shutting down
-     * the idle environments of other functions and versions ({@code EnvironmentMemoryBudgetExceeded}; Embla's own reason, since
-     * Lambda's capacity is not bounded by one heap).
+     * the idle environments of other functions and versions ({@code EnvironmentMemoryBudgetExceeded}; Embla's own
+     * reason, since Lambda's capacity is not bounded by one heap).
      */
     ENVIRONMENT_MEMORY_BUDGET_EXCEEDED("EnvironmentMemoryBudgetExceeded");
 
