@@ -102,78 +102,142 @@
   // GraalJS has no performance object of its own here; the host's monotonic clock serves it and process.hrtime, in
   // steps of 20 microseconds (see JsEnvironment). timeOrigin is the wall-clock time of that start, from the host.
   g.performance = { now: () => host.micros() / 1000, timeOrigin: host.micros(true) / 1000 };
-  // User Timing as Node has it (mark, measure, the entry lists, clear). Entries stay until cleared, as in Node, and
-  // live as long as the environment: a function that marks on every call and never clears grows, there as here.
+  // User Timing as Node 20 has it (lib/internal/perf/usertiming.js): mark, measure, the entry lists, clear, with
+  // Node's argument rules and error codes. Entries stay until cleared, as in Node, for the life of the environment.
+  // Differences: no Node milestone names ('nodeStart', ...) as marks, and detail is copied through JSON rather than
+  // structuredClone, which GraalJS lacks (so a Date becomes a string; a function is refused, as Node refuses it).
   {
     const perf = g.performance;
-    const entries = [];
-    const missing = (what) => Object.assign(new TypeError(`The "${what}" argument must be specified`),
-      { code: 'ERR_MISSING_ARGS' });
+    const typeError = (code, message) => Object.assign(new TypeError(message), { code });
+    const received = (v) => (v == null ? ` Received ${v}`
+      : typeof v === 'string' ? ` Received type string ('${v}')`
+        : typeof v === 'object' || typeof v === 'function' ? ` Received ${typeof v}`
+          : ` Received type ${typeof v} (${String(v)})`);
+    const invalidTimestamp = (t) => typeError('ERR_PERFORMANCE_INVALID_TIMESTAMP', `${t} is not a valid timestamp`);
+    const copyDetail = (detail) => {
+      if (detail == null) return null;
+      if (typeof detail === 'function' || typeof detail === 'symbol') {
+        throw Object.assign(new Error(`${String(detail)} could not be cloned.`), { name: 'DataCloneError', code: 25 });
+      }
+      return typeof detail === 'object' ? JSON.parse(JSON.stringify(detail)) : detail;
+    };
+    class PerformanceEntry {
+      #name; #entryType; #startTime; #duration; #detail;
+      constructor(name, entryType, startTime, duration, detail) {
+        this.#name = name;
+        this.#entryType = entryType;
+        this.#startTime = startTime;
+        this.#duration = duration;
+        this.#detail = detail;
+      }
+      get name() { return this.#name; }
+      get entryType() { return this.#entryType; }
+      get startTime() { return this.#startTime; }
+      get duration() { return this.#duration; }
+      get detail() { return this.#detail; }
+      toJSON() {
+        return { name: this.#name, entryType: this.#entryType, startTime: this.#startTime, duration: this.#duration,
+          detail: this.#detail };
+      }
+    }
+    class PerformanceMark extends PerformanceEntry {}
+    class PerformanceMeasure extends PerformanceEntry {}
+    const marks = [];
+    const measures = [];
+    const markTimes = new Map(); // name -> the latest mark's time, as Node keeps it
     const markTime = (name) => {
-      if (typeof name === 'number') return name;
-      for (let i = entries.length - 1; i >= 0; i--) {
-        if (entries[i].entryType === 'mark' && entries[i].name === name) return entries[i].startTime;
+      if (name === undefined) return undefined;
+      if (typeof name === 'number') {
+        if (name < 0) throw invalidTimestamp(name);
+        return name;
       }
-      const e = new Error(`The "${name}" performance mark has not been set`);
-      e.name = 'SyntaxError';
-      throw e;
+      const t = markTimes.get(`${name}`);
+      if (t === undefined) {
+        throw Object.assign(new Error(`The "${name}" performance mark has not been set`),
+          { name: 'SyntaxError', code: 12 });
+      }
+      return t;
     };
-    const entry = (name, entryType, startTime, duration, detail) =>
-      Object.freeze({ name, entryType, startTime, duration, detail, toJSON() {
-        return { name, entryType, startTime, duration, detail };
-      } });
-    perf.mark = (name, options) => {
-      if (name === undefined) throw missing('name');
-      const start = options && options.startTime !== undefined ? options.startTime : perf.now();
-      const m = entry(String(name), 'mark', start, 0, options && options.detail !== undefined ? options.detail : null);
-      entries.push(m);
+    perf.mark = function mark(name, options) {
+      if (arguments.length === 0) throw typeError('ERR_MISSING_ARGS', 'The "name" argument must be specified');
+      name = `${name}`;
+      const o = options == null ? {} : options;
+      const startTime = o.startTime ?? perf.now();
+      if (typeof startTime !== 'number') {
+        throw typeError('ERR_INVALID_ARG_TYPE',
+          'The "startTime" argument must be of type number.' + received(startTime));
+      }
+      if (startTime < 0) throw invalidTimestamp(startTime);
+      const m = new PerformanceMark(name, 'mark', startTime, 0, copyDetail(o.detail));
+      markTimes.set(name, startTime);
+      marks.push(m);
       return m;
     };
-    perf.measure = (name, startOrOptions, endMark) => {
-      if (name === undefined) throw missing('name');
-      let start = 0;
+    perf.measure = function measure(name, startOrOptions, endMark) {
+      if (typeof name !== 'string') {
+        throw typeError('ERR_INVALID_ARG_TYPE', 'The "name" argument must be of type string.' + received(name));
+      }
+      let options = startOrOptions;
+      if (options === null || (typeof options === 'object' && Object.keys(options).length === 0)) options = undefined;
+      let start;
       let end;
-      let duration; // kept as given: start + duration - start is not always duration in floating point
+      let duration;
       let detail = null;
-      if (startOrOptions !== null && typeof startOrOptions === 'object') {
-        const o = startOrOptions;
-        if (o.start !== undefined && o.end !== undefined && o.duration !== undefined) {
-          throw Object.assign(new TypeError('The start, end and duration options cannot all be specified'),
-            { code: 'ERR_PERFORMANCE_MEASURE_INVALID_OPTIONS' });
-        }
-        if (o.detail !== undefined) detail = o.detail;
-        if (o.start !== undefined) start = markTime(o.start);
-        if (o.end !== undefined) end = markTime(o.end);
-        if (o.duration !== undefined) {
-          duration = o.duration;
-          if (o.start === undefined && o.end !== undefined) start = end - duration;
-          else end = start + duration;
-        }
-      } else if (startOrOptions !== undefined) {
-        start = markTime(startOrOptions);
+      let optionsValid = false;
+      if (typeof options === 'object') {
+        ({ start, end, duration } = options);
+        detail = options.detail;
+        optionsValid = start !== undefined || end !== undefined;
       }
-      if (endMark !== undefined) {
-        end = markTime(endMark);
-        duration = undefined;
+      if (optionsValid) {
+        if (endMark !== undefined) {
+          throw typeError('ERR_PERFORMANCE_MEASURE_INVALID_OPTIONS', 'endMark must not be specified');
+        }
+        if (start !== undefined && end !== undefined && duration !== undefined) {
+          throw typeError('ERR_PERFORMANCE_MEASURE_INVALID_OPTIONS',
+            'Must not have options.start, options.end, and options.duration specified');
+        }
       }
-      if (end === undefined) end = perf.now();
-      const m = entry(String(name), 'measure', start, duration !== undefined ? duration : end - start, detail);
-      entries.push(m);
+      let endTime;
+      if (endMark !== undefined) endTime = markTime(endMark);
+      else if (optionsValid && end !== undefined) endTime = markTime(end);
+      else if (optionsValid && start !== undefined && duration !== undefined) {
+        endTime = markTime(start) + markTime(duration);
+      }
+      else endTime = perf.now();
+      let startTime;
+      if (typeof options === 'string') startTime = markTime(options);
+      else if (optionsValid && start !== undefined) startTime = markTime(start);
+      else if (optionsValid && duration !== undefined) startTime = endTime - markTime(duration);
+      else startTime = 0;
+      const m = new PerformanceMeasure(name, 'measure', startTime, endTime - startTime, copyDetail(detail));
+      measures.push(m);
       return m;
     };
-    const sorted = (list) => list.sort((x, y) => x.startTime - y.startTime);
-    perf.getEntries = () => sorted(entries.slice());
-    perf.getEntriesByName = (name, type) =>
-      sorted(entries.filter((e) => e.name === name && (type === undefined || e.entryType === type)));
-    perf.getEntriesByType = (type) => sorted(entries.filter((e) => e.entryType === type));
-    const clear = (type) => (name) => {
-      for (let i = entries.length - 1; i >= 0; i--) {
-        if (entries[i].entryType === type && (name === undefined || entries[i].name === name)) entries.splice(i, 1);
-      }
+    // Marks before measures, then a stable sort by start time: Node keeps them in two buffers, in that order.
+    const byStart = (list) => list.sort((x, y) => x.startTime - y.startTime);
+    const ofType = (type) => (type === 'mark' ? marks : type === 'measure' ? measures : []);
+    perf.getEntries = () => byStart(marks.concat(measures));
+    perf.getEntriesByType = (type) => byStart(ofType(`${type}`).slice());
+    perf.getEntriesByName = (name, type) => {
+      name = `${name}`;
+      const list = type === undefined ? marks.concat(measures) : ofType(`${type}`);
+      return byStart(list.filter((e) => e.name === name));
     };
-    perf.clearMarks = clear('mark');
-    perf.clearMeasures = clear('measure');
+    const clear = (list, forget) => (name) => {
+      if (name === undefined) {
+        list.length = 0;
+        if (forget) markTimes.clear();
+        return;
+      }
+      name = `${name}`;
+      for (let i = list.length - 1; i >= 0; i--) if (list[i].name === name) list.splice(i, 1);
+      if (forget) markTimes.delete(name);
+    };
+    perf.clearMarks = clear(marks, true);
+    perf.clearMeasures = clear(measures, false);
     perf.toJSON = () => ({ timeOrigin: perf.timeOrigin });
+    Object.assign(g, { PerformanceEntry, PerformanceMark, PerformanceMeasure });
   }
 
   // ---- process: the function's own variables only ----
@@ -261,7 +325,9 @@
   };
   const timers = { setTimeout: g.setTimeout, setInterval: g.setInterval, setImmediate: g.setImmediate,
     clearTimeout: clear, clearInterval: clear, clearImmediate: clear };
-  const builtins = { fs, path, timers, 'fs/promises': fs.promises, perf_hooks: { performance: g.performance } };
+  const builtins = { fs, path, timers, 'fs/promises': fs.promises, perf_hooks: { performance: g.performance,
+    PerformanceEntry: g.PerformanceEntry, PerformanceMark: g.PerformanceMark,
+    PerformanceMeasure: g.PerformanceMeasure } };
 
   // ---- CommonJS: Node's resolution over /var/task, files compiled (and cached) by the host ----
   const cache = Object.create(null);

@@ -212,48 +212,70 @@ class JsFunctionsTest {
 
   @Test
   void performanceMarkAndMeasure_workAsInNode() {
+    // Each expectation is what Node 20's perf_hooks gives for the same calls.
     register("timing", "index.handler", Map.of("index.js", """
+        const { PerformanceMark } = require('perf_hooks');
+        const code = (f) => { try { f(); return null; } catch (e) { return e.code; } };
         exports.handler = async () => {
-          const start = performance.mark('start', { detail: { step: 1 } });
+          const detail = { step: 1 };
+          const start = performance.mark('start', { detail });
+          detail.step = 2; // the mark keeps a copy
           await new Promise((r) => setTimeout(r, 20));
           const end = performance.mark('end');
           const between = performance.measure('between', 'start', 'end');
           const sinceStart = performance.measure('sinceStart', 'start');
-          const fromOrigin = performance.measure('fromOrigin');
+          const fromOrigin = performance.measure('fromOrigin', null, 'end');
           const byOptions = performance.measure('byOptions', { start: 'start', duration: 5, detail: 'd' });
           const endOnly = performance.measure('endOnly', { end: 'end', duration: 3 });
+          const durationOnly = performance.measure('durationOnly', { duration: 5 }); // Node: 0 to now
           let unknown = null;
-          try { performance.measure('x', 'nope'); } catch (e) { unknown = e.name + ': ' + e.message; }
-          let overSpecified = null;
-          try {
-            performance.measure('x', { start: 'start', end: 'end', duration: 1 });
-          } catch (e) { overSpecified = e.code; }
-          let unnamed = null;
-          try { performance.mark(); } catch (e) { unnamed = e.code; }
+          try { performance.measure('x', 'nope'); } catch (e) { unknown = `${e.name} ${e.code}: ${e.message}`; }
+          const errors = {
+            noName: code(() => performance.mark()),
+            negativeStart: code(() => performance.mark('n', { startTime: -1 })),
+            textStart: code(() => performance.mark('n', { startTime: '3' })),
+            numberName: code(() => performance.measure(5)),
+            endMarkWithOptions: code(() => performance.measure('x', { start: 'start' }, 'end')),
+            allThree: code(() => performance.measure('x', { start: 1, end: 2, duration: 1 })),
+            negativeDuration: code(() => performance.measure('x', { start: 10, duration: -5 })),
+          };
+          performance.mark(7);
+          const numericName = performance.getEntriesByName(7).length;
+          performance.clearMarks(7);
           const names = performance.getEntries().map((e) => e.name);
           const marks = performance.getEntriesByType('mark').map((e) => e.name);
           const onlyMeasure = performance.getEntriesByName('between', 'measure').length;
           performance.clearMarks('start');
           const afterClearingStart = performance.getEntriesByType('mark').map((e) => e.name);
+          let startForgotten = null;
+          try { performance.measure('x', 'start'); } catch (e) { startForgotten = e.name; }
           performance.clearMeasures();
           const measuresLeft = performance.getEntriesByType('measure').length;
           return {
-            mark: JSON.parse(JSON.stringify(start)).entryType + ' ' + start.duration + ' ' + start.detail.step,
+            mark: JSON.stringify(start) === JSON.stringify({ name: 'start', entryType: 'mark',
+              startTime: start.startTime, duration: 0, detail: { step: 1 } }),
+            plain: Object.keys(start).length === 0 && start instanceof PerformanceMark,
             between: between.duration >= 20 && between.startTime === start.startTime,
             sinceStart: sinceStart.duration >= between.duration,
-            fromOrigin: fromOrigin.startTime === 0 && fromOrigin.duration >= between.duration,
-            byOptions: byOptions.duration === 5 && byOptions.detail === 'd',
-            endOnly: endOnly.duration === 3 && endOnly.startTime === end.startTime - 3,
-            unknown, overSpecified, unnamed, names, marks, onlyMeasure, afterClearingStart, measuresLeft,
+            fromOrigin: fromOrigin.startTime === 0 && fromOrigin.duration === end.startTime,
+            byOptions: Math.abs(byOptions.duration - 5) < 1e-9 && byOptions.detail === 'd',
+            endOnly: Math.abs(endOnly.duration - 3) < 1e-9 && endOnly.startTime === end.startTime - 3,
+            durationOnly: durationOnly.startTime === 0 && durationOnly.duration >= end.startTime,
+            unknown, errors, numericName, names, marks, onlyMeasure, afterClearingStart, startForgotten, measuresLeft,
           };
         };
         """));
-    assertThat(invoke("timing", "{}")).isEqualTo("{\"mark\":\"mark 0 1\",\"between\":true,\"sinceStart\":true,"
-        + "\"fromOrigin\":true,\"byOptions\":true,\"endOnly\":true,"
-        + "\"unknown\":\"SyntaxError: The \\\"nope\\\" performance mark has not been set\","
-        + "\"overSpecified\":\"ERR_PERFORMANCE_MEASURE_INVALID_OPTIONS\",\"unnamed\":\"ERR_MISSING_ARGS\","
-        + "\"names\":[\"fromOrigin\",\"start\",\"between\",\"sinceStart\",\"byOptions\",\"endOnly\",\"end\"],"
-        + "\"marks\":[\"start\",\"end\"],\"onlyMeasure\":1,\"afterClearingStart\":[\"end\"],\"measuresLeft\":0}");
+    assertThat(invoke("timing", "{}")).isEqualTo("{\"mark\":true,\"plain\":true,\"between\":true,\"sinceStart\":true,"
+        + "\"fromOrigin\":true,\"byOptions\":true,\"endOnly\":true,\"durationOnly\":true,"
+        + "\"unknown\":\"SyntaxError 12: The \\\"nope\\\" performance mark has not been set\","
+        + "\"errors\":{\"noName\":\"ERR_MISSING_ARGS\",\"negativeStart\":\"ERR_PERFORMANCE_INVALID_TIMESTAMP\","
+        + "\"textStart\":\"ERR_INVALID_ARG_TYPE\",\"numberName\":\"ERR_INVALID_ARG_TYPE\","
+        + "\"endMarkWithOptions\":\"ERR_PERFORMANCE_MEASURE_INVALID_OPTIONS\","
+        + "\"allThree\":\"ERR_PERFORMANCE_MEASURE_INVALID_OPTIONS\","
+        + "\"negativeDuration\":\"ERR_PERFORMANCE_INVALID_TIMESTAMP\"},\"numericName\":1,"
+        + "\"names\":[\"fromOrigin\",\"durationOnly\",\"start\",\"between\",\"sinceStart\",\"byOptions\","
+        + "\"endOnly\",\"end\"],\"marks\":[\"start\",\"end\"],\"onlyMeasure\":1,"
+        + "\"afterClearingStart\":[\"end\"],\"startForgotten\":\"SyntaxError\",\"measuresLeft\":0}");
   }
 
   @Test
