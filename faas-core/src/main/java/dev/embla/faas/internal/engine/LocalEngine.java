@@ -99,6 +99,8 @@ public final class LocalEngine implements FaasEngine {
   // ---- keep-alive (see internal.keepalive) ----
   private final KeepAliveController keepAlive;
   private final long maintenancePeriodMillis;
+  // Written and read only by the one thread that runs close().
+  private boolean closeInterrupted;
   private volatile boolean backgroundMaintenancePaused;
   private volatile boolean closed;
 
@@ -675,13 +677,18 @@ public final class LocalEngine implements FaasEngine {
       }
       closed = true;
     }
+    // close() finishes its waits even on an interrupted thread, or it would delete files under running shutdown tasks;
+    // the interrupt is remembered and set again on return.
+    closeInterrupted = Thread.interrupted();
+    // No keep-alive pass or pre-warm starts from here on; one already running is waited for below, before the pools.
+    maintenance.shutdownNow();
     eventSources.close();
     provisioning.close();
     async.stopDispatching(); // asynchronous events not yet taken stay in the durable queue for the next start
     long graceEnd = System.nanoTime() + settings.shutdownGracePeriod().toNanos();
     while ((inFlight.get() > 0 || busyEnvironments() > 0 || async.inFlightCount() > 0)
         && System.nanoTime() - graceEnd < 0) {
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+      pauseWhileClosing();
     }
     List<EnvironmentPool> pools = new ArrayList<>(retiredPools);
     for (FunctionVersion v : registry.clear()) {
@@ -702,20 +709,18 @@ public final class LocalEngine implements FaasEngine {
       pool.retire();
     }
     // Shutdown phases are bounded (2 s each, run in parallel); wait for them, with a margin, before deleting files.
-    long shutdownEnd = System.nanoTime() + SHUTDOWN_BOUND.toNanos() + TimeUnit.SECONDS.toNanos(3);
+    Duration shutdownWait = SHUTDOWN_BOUND.plusSeconds(3);
+    long shutdownEnd = System.nanoTime() + shutdownWait.toNanos();
+    // A pre-warm the maintenance thread was running releases its environment into a retired pool, which shuts it down.
+    awaitTerminationWhileClosing(maintenance, shutdownEnd);
     while (pools.stream().anyMatch(p -> p.size() > 0) && System.nanoTime() - shutdownEnd < 0) {
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+      pauseWhileClosing();
     }
-    maintenance.shutdownNow();
     // A pool's size drops when an environment's Shutdown returns, but the same task then deletes its /tmp and, for the
     // last one, closes the revision and releases its code: deleting the work directory under it leaves it half gone.
     shutdownExecutor.shutdown();
-    try {
-      if (!shutdownExecutor.awaitTermination(Math.max(0, shutdownEnd - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-        LOG.warn("engine closed with environment shutdowns still running after {}", SHUTDOWN_BOUND);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    if (!awaitTerminationWhileClosing(shutdownExecutor, shutdownEnd)) {
+      LOG.warn("engine closed with environment shutdowns still running after {}", shutdownWait);
     }
     watchdog.close();
     for (RuntimeProvider p : Set.copyOf(runtimes.values())) {
@@ -730,6 +735,32 @@ public final class LocalEngine implements FaasEngine {
         MoreFiles.deleteRecursively(workDirectory, RecursiveDeleteOption.ALLOW_INSECURE);
       } catch (IOException e) {
         LOG.warn("could not delete the engine's work directory {}", workDirectory, e);
+      }
+    }
+    if (closeInterrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Parks the closing thread for a millisecond; an interrupt is remembered for the end of close(), not obeyed. */
+  private void pauseWhileClosing() {
+    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+    closeInterrupted |= Thread.interrupted();
+  }
+
+  /**
+   * Waits until {@code executor} has terminated or {@code deadline} (a {@link System#nanoTime()} value) has passed,
+   * through interrupts, which are remembered for the end of close(). Returns whether it terminated.
+   */
+  private boolean awaitTerminationWhileClosing(ExecutorService executor, long deadline) {
+    while (true) {
+      try {
+        return executor.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        closeInterrupted = true;
+        if (System.nanoTime() - deadline >= 0) {
+          return executor.isTerminated();
+        }
       }
     }
   }

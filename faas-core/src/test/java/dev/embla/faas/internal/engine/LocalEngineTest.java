@@ -378,6 +378,34 @@ class LocalEngineTest {
   }
 
   @Test
+  void close_onAnInterruptedThread_stillWaitsForShutdownsBeforeDeleting_andKeepsTheInterrupt() throws Exception {
+    LocalEngine owned = (LocalEngine) FaasEngine.builder().addRuntime(runtime).build();
+    Path work = owned.workDirectory();
+    owned.createFunction(FunctionConfig.builder("f").runtime("fake").handler("echo").build(),
+        FunctionCode.fromDirectory(code));
+    owned.invoke("f", "1");
+    runtime.closeGate = new CountDownLatch(1);
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<Boolean> closing = pool.submit(() -> {
+        Thread.currentThread().interrupt();
+        owned.close();
+        return Thread.currentThread().isInterrupted();
+      });
+      await(() -> runtime.environments.peek().shutdowns.get() == 1);
+      assertThatThrownBy(() -> closing.get(200, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+      assertThat(work).exists();
+      runtime.closeGate.countDown();
+      assertThat(closing.get(10, TimeUnit.SECONDS)).as("interrupt kept for the caller").isTrue();
+    } finally {
+      runtime.closeGate.countDown();
+      pool.shutdown();
+    }
+    assertThat(runtime.closed).hasValue(1);
+    assertThat(work).doesNotExist();
+  }
+
+  @Test
   void close_stopsInvocationsStillRunningAfterGracePeriod() throws Exception {
     LocalEngine quick = (LocalEngine) FaasEngine.builder().addRuntime(runtime)
         .shutdownGracePeriod(Duration.ofMillis(100)).build();
