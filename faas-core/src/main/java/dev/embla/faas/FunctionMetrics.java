@@ -15,7 +15,8 @@ package dev.embla.faas;
  * @param coldStarts invocations that had to create and initialise an environment
  * @param recursiveInvocationsDropped events that recursive loop detection stopped before they reached the function
  *     (Lambda's {@code RecursiveInvocationsDropped}): asynchronous events, and messages of a queue connected to it,
- *     that would have run it for the 17th time in one chain of events
+ *     that would have run it for the 17th time in one chain of events (at least once: a queue message whose
+ *     delete fails comes back and is stopped, and counted, again)
  * @since 0.1
  */
 public record FunctionMetrics(

@@ -41,9 +41,16 @@ public final class Drivers {
   public static void main(String[] args) throws Exception {
     try {
       run(args);
-    } catch (IllegalArgumentException e) {
+    } catch (UsageException e) {
       System.err.println("drivers: " + e.getMessage());
       System.exit(2);
+    }
+  }
+
+  /** A driver's arguments cannot give a meaningful figure: reported in one line, exit code 2, no stack trace. */
+  static final class UsageException extends RuntimeException {
+    UsageException(String message) {
+      super(message);
     }
   }
 

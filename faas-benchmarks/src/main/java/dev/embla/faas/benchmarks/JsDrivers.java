@@ -37,7 +37,7 @@ final class JsDrivers {
    */
   static boolean footprint(int n) throws Exception {
     if (n < MIN_FOOTPRINT) {
-      throw new IllegalArgumentException("footprint-js needs at least " + MIN_FOOTPRINT + " environments, was " + n
+      throw new Drivers.UsageException("footprint-js needs at least " + MIN_FOOTPRINT + " environments, was " + n
           + ": the first environments also carry a one-time cost of 10-19 MB, which over fewer of them is most of"
           + " the figure (200 read 171 KB each, 1,000 read 85-93 KB, the marginal cost is 59-77 KB)");
     }
@@ -62,16 +62,8 @@ final class JsDrivers {
         throw new IllegalStateException("only " + made + " of " + n + " environments initialised");
       }
       double perEnv = (after - before) / (double) n;
-      // The first n also carry a one-time cost (10-19 MB here: the engine's and GraalJS's tables growing, compiled
-      // code), which is what makes a small n meaningless; n more, measured the same way, show the marginal figure.
-      int more = local.prewarm("js", n);
-      long afterMore = Drivers.usedHeap();
-      if (more != n) {
-        throw new IllegalStateException("only " + more + " of " + n + " more environments initialised");
-      }
-      double marginal = (afterMore - after) / (double) n;
 
-      double perBare;
+      double perBare; // measured beside the first n only, as before the marginal figure was added
       try (Engine shared = Engine.newBuilder("js").option("engine.WarnInterpreterOnly", "false").build()) {
         Source source = Source.newBuilder("js", "(function (exports, require, module, __filename, __dirname) { "
             + FunctionPackages.resource("js/index.js") + "\n})", "/var/task/index.js").cached(true).buildLiteral();
@@ -87,6 +79,15 @@ final class JsDrivers {
         perBare = (bareAfter - bareBefore) / (double) n;
         bare.forEach(Context::close);
       }
+      // The first n also carry a one-time cost (10-19 MB here: the engine's and GraalJS's tables growing, compiled
+      // code), which is what makes a small n meaningless; n more, measured the same way, show the marginal figure.
+      long beforeMore = Drivers.usedHeap();
+      int more = local.prewarm("js", n);
+      long afterMore = Drivers.usedHeap();
+      if (more != n) {
+        throw new IllegalStateException("only " + more + " of " + n + " more environments initialised");
+      }
+      double marginal = (afterMore - beforeMore) / (double) n;
       System.out.printf(Locale.ROOT,
           "footprint-js: %d idle warm JavaScript environments: %.0f bytes (%.1f KB) of heap each (goal <= 128 KB);"
               + " a bare context on a shared engine that evaluated the same cached source: %.0f bytes (%.1f KB)%n"

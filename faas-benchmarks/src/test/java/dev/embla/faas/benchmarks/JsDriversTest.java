@@ -10,7 +10,7 @@ class JsDriversTest {
   @Test
   void footprint_refusesTooFewEnvironmentsForItsFigureToMeanAnything() {
     assertThatThrownBy(() -> JsDrivers.footprint(JsDrivers.MIN_FOOTPRINT - 1))
-        .isInstanceOf(IllegalArgumentException.class)
+        .isInstanceOf(Drivers.UsageException.class)
         .hasMessageContaining("footprint-js needs at least 500 environments, was 499")
         .hasMessageContaining("one-time cost");
   }
