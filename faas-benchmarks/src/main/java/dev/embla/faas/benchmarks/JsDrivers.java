@@ -55,13 +55,7 @@ final class JsDrivers {
         throw new IllegalStateException("js function does not work: " + first.payloadAsString());
       }
       local.prewarm("js", 20); // classes loaded and shapes settled before the baseline is taken
-      long before = Drivers.usedHeap();
-      int made = local.prewarm("js", n);
-      long after = Drivers.usedHeap();
-      if (made != n) {
-        throw new IllegalStateException("only " + made + " of " + n + " environments initialised");
-      }
-      double perEnv = (after - before) / (double) n;
+      double perEnv = heapPerNewEnvironment(local, n);
 
       double perBare; // measured beside the first n only, as before the marginal figure was added
       try (Engine shared = Engine.newBuilder("js").option("engine.WarnInterpreterOnly", "false").build()) {
@@ -81,13 +75,7 @@ final class JsDrivers {
       }
       // The first n also carry a one-time cost (10-19 MB here: the engine's and GraalJS's tables growing, compiled
       // code), which is what makes a small n meaningless; n more, measured the same way, show the marginal figure.
-      long beforeMore = Drivers.usedHeap();
-      int more = local.prewarm("js", n);
-      long afterMore = Drivers.usedHeap();
-      if (more != n) {
-        throw new IllegalStateException("only " + more + " of " + n + " more environments initialised");
-      }
-      double marginal = (afterMore - beforeMore) / (double) n;
+      double marginal = heapPerNewEnvironment(local, n);
       System.out.printf(Locale.ROOT,
           "footprint-js: %d idle warm JavaScript environments: %.0f bytes (%.1f KB) of heap each (goal <= 128 KB);"
               + " a bare context on a shared engine that evaluated the same cached source: %.0f bytes (%.1f KB)%n"
@@ -96,6 +84,17 @@ final class JsDrivers {
           n, perEnv, perEnv / 1024, perBare, perBare / 1024, n, marginal, marginal / 1024);
       return perEnv <= 128 * 1024; // judged on the first figure, which includes the one-time cost
     }
+  }
+
+  /** Creates {@code n} idle environments of the function {@code js} and returns the heap they added, each. */
+  private static double heapPerNewEnvironment(LocalEngine local, int n) throws InterruptedException {
+    long before = Drivers.usedHeap();
+    int made = local.prewarm("js", n);
+    long after = Drivers.usedHeap();
+    if (made != n) {
+      throw new IllegalStateException("only " + made + " of " + n + " environments initialised");
+    }
+    return (after - before) / (double) n;
   }
 
   private static Context bareContext(Engine shared, Source source) {

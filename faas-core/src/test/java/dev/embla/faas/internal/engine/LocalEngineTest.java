@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -31,6 +32,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -351,58 +353,55 @@ class LocalEngineTest {
         p -> assertThat(p).isEmptyDirectory());
   }
 
-  @Test
-  void close_returnsOnlyOnceRevisionsAreClosed_thenDeletesTheWorkDirectoryItMade() throws Exception {
+  /**
+   * Closes, on another thread, an engine that made its own work directory and holds one idle environment, with the
+   * revision's close held on {@code runtime.closeGate}; checks that close() waits for that before deleting anything.
+   * The last environment's shutdown task closes the revision after the pool has already counted it gone, so close()
+   * must wait for that task too, or it deletes the work directory while the code is released under it.
+   *
+   * @return what {@code closing} returned
+   */
+  private <T> T closeWaitsForTheRevision(Function<LocalEngine, Callable<T>> closing) throws Exception {
     LocalEngine owned = (LocalEngine) FaasEngine.builder().addRuntime(runtime).build();
     Path work = owned.workDirectory();
     owned.createFunction(FunctionConfig.builder("f").runtime("fake").handler("echo").build(),
         FunctionCode.fromDirectory(code));
     owned.invoke("f", "1");
-    // The last environment's shutdown task closes the revision after the pool has already counted it gone; close()
-    // must wait for that task too, or it deletes the work directory while the code is being released under it.
     runtime.closeGate = new CountDownLatch(1);
     ExecutorService pool = Executors.newSingleThreadExecutor();
+    T result;
     try {
-      Future<?> closing = pool.submit(owned::close);
+      Future<T> closed = pool.submit(closing.apply(owned));
       await(() -> runtime.environments.peek().shutdowns.get() == 1);
-      assertThatThrownBy(() -> closing.get(200, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+      assertThatThrownBy(() -> closed.get(200, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
       assertThat(work).exists();
       runtime.closeGate.countDown();
-      closing.get(10, TimeUnit.SECONDS);
+      result = closed.get(10, TimeUnit.SECONDS);
     } finally {
       runtime.closeGate.countDown();
       pool.shutdown();
     }
     assertThat(runtime.closed).hasValue(1);
     assertThat(work).doesNotExist();
+    return result;
+  }
+
+  @Test
+  void close_returnsOnlyOnceRevisionsAreClosed_thenDeletesTheWorkDirectoryItMade() throws Exception {
+    closeWaitsForTheRevision(owned -> () -> {
+      owned.close();
+      return null;
+    });
   }
 
   @Test
   void close_onAnInterruptedThread_stillWaitsForShutdownsBeforeDeleting_andKeepsTheInterrupt() throws Exception {
-    LocalEngine owned = (LocalEngine) FaasEngine.builder().addRuntime(runtime).build();
-    Path work = owned.workDirectory();
-    owned.createFunction(FunctionConfig.builder("f").runtime("fake").handler("echo").build(),
-        FunctionCode.fromDirectory(code));
-    owned.invoke("f", "1");
-    runtime.closeGate = new CountDownLatch(1);
-    ExecutorService pool = Executors.newSingleThreadExecutor();
-    try {
-      Future<Boolean> closing = pool.submit(() -> {
-        Thread.currentThread().interrupt();
-        owned.close();
-        return Thread.currentThread().isInterrupted();
-      });
-      await(() -> runtime.environments.peek().shutdowns.get() == 1);
-      assertThatThrownBy(() -> closing.get(200, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
-      assertThat(work).exists();
-      runtime.closeGate.countDown();
-      assertThat(closing.get(10, TimeUnit.SECONDS)).as("interrupt kept for the caller").isTrue();
-    } finally {
-      runtime.closeGate.countDown();
-      pool.shutdown();
-    }
-    assertThat(runtime.closed).hasValue(1);
-    assertThat(work).doesNotExist();
+    boolean interruptKept = closeWaitsForTheRevision(owned -> () -> {
+      Thread.currentThread().interrupt();
+      owned.close();
+      return Thread.currentThread().isInterrupted();
+    });
+    assertThat(interruptKept).as("interrupt kept for the caller").isTrue();
   }
 
   @Test
