@@ -12,6 +12,7 @@ import dev.embla.faas.InvocationResult;
 import dev.embla.faas.RequestTooLargeException;
 import dev.embla.faas.internal.async.DestinationRecords.Condition;
 import dev.embla.faas.internal.invoke.RequestIds;
+import dev.embla.faas.internal.recursion.HopChain;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

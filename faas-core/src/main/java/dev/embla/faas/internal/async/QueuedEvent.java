@@ -1,5 +1,6 @@
 package dev.embla.faas.internal.async;
 
+import dev.embla.faas.internal.recursion.HopChain;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -2,7 +2,7 @@ package dev.embla.faas.internal.router;
 
 import dev.embla.faas.BatchOptions;
 import dev.embla.faas.EventSourceConnection;
-import dev.embla.faas.internal.async.HopChain;
+import dev.embla.faas.internal.recursion.HopChain;
 import dev.embla.faas.spi.source.InvocationOutcome;
 import dev.embla.faas.spi.source.PullEventSource;
 import dev.embla.faas.spi.source.SourceRecord;

@@ -8,6 +8,7 @@ import dev.embla.faas.FaasException;
 import dev.embla.faas.FunctionNotFoundException;
 import dev.embla.faas.InvocationResult;
 import dev.embla.faas.TooManyRequestsException;
+import dev.embla.faas.internal.recursion.HopChain;
 import dev.embla.faas.testing.Await;
 import dev.embla.faas.testing.FakeTicker;
 import java.nio.charset.StandardCharsets;

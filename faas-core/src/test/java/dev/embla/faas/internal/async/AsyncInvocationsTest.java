@@ -20,6 +20,7 @@ import dev.embla.faas.InvalidConfigurationException;
 import dev.embla.faas.InvalidRequestContentException;
 import dev.embla.faas.RequestTooLargeException;
 import dev.embla.faas.internal.engine.LocalEngine;
+import dev.embla.faas.internal.recursion.HopChain;
 import dev.embla.faas.spi.source.SourceRecord;
 import dev.embla.faas.testing.Await;
 import dev.embla.faas.testing.FakeRuntime;

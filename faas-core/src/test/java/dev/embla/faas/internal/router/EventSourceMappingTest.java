@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.embla.faas.BatchOptions;
 import dev.embla.faas.FunctionNotFoundException;
-import dev.embla.faas.internal.async.HopChain;
+import dev.embla.faas.internal.recursion.HopChain;
 import dev.embla.faas.internal.source.queue.LocalQueue;
 import dev.embla.faas.spi.source.PullEventSource;
 import dev.embla.faas.spi.source.SourceRecord;

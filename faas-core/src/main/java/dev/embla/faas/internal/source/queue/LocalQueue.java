@@ -2,7 +2,7 @@ package dev.embla.faas.internal.source.queue;
 
 import dev.embla.faas.InMemoryQueue;
 import dev.embla.faas.InvalidConfigurationException;
-import dev.embla.faas.internal.async.HopChain;
+import dev.embla.faas.internal.recursion.HopChain;
 import dev.embla.faas.spi.source.SourceContext;
 import dev.embla.faas.spi.source.SourceRecord;
 import java.nio.charset.StandardCharsets;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.embla.faas.InMemoryQueue.QueueFullException;
 import dev.embla.faas.InvalidConfigurationException;
-import dev.embla.faas.internal.async.HopChain;
+import dev.embla.faas.internal.recursion.HopChain;
 import dev.embla.faas.spi.source.InvocationOutcome;
 import dev.embla.faas.spi.source.SourceContext;
 import dev.embla.faas.spi.source.SourceRecord;

@@ -1,4 +1,4 @@
-package dev.embla.faas.internal.async;
+package dev.embla.faas.internal.recursion;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

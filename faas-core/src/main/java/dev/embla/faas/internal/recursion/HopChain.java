@@ -1,4 +1,4 @@
-package dev.embla.faas.internal.async;
+package dev.embla.faas.internal.recursion;
 
 import java.util.Arrays;
 
@@ -173,20 +173,25 @@ public final class HopChain {
     return -1;
   }
 
+  // Index access, for the asynchronous queue's binary record of an event (internal.async.QueuedEvent).
+
   /** Returns how many functions the chain names. */
-  int size() {
+  public int size() {
     return functions.length;
   }
 
-  String function(int i) {
+  /** Returns the name of the {@code i}th function the chain names, {@code 0 <= i < size()}. */
+  public String function(int i) {
     return functions[i];
   }
 
-  int count(int i) {
+  /** Returns how many times the chain ran its {@code i}th function, {@code 0 <= i < size()}. */
+  public int count(int i) {
     return counts[i];
   }
 
-  static HopChain of(String[] functions, int[] counts) {
+  /** Returns the chain of these functions and counts, in the order {@link #function} and {@link #count} give. */
+  public static HopChain of(String[] functions, int[] counts) {
     return functions.length == 0 ? EMPTY : new HopChain(functions, counts);
   }
 
