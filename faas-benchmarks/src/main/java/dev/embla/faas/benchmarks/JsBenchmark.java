@@ -62,6 +62,13 @@ public class JsBenchmark {
   private static final String WRAPPER_HEAD = "(function (exports, require, module, __filename, __dirname) { ";
   private static final String WRAPPER_TAIL = "\n})";
 
+  /** The longest the warm-up before JMH's waits for the compilers to go quiet. */
+  private static final Duration WARM_UP_LIMIT = Duration.ofMinutes(3);
+
+  private final CompilerQuiet compilers = new CompilerQuiet();
+  private long iterationStart;
+  private long compiledAtIterationStart;
+
   private FaasEngine engine;
   private LocalEngine local;
   private final byte[] payload = PAYLOAD.getBytes(StandardCharsets.UTF_8);
@@ -109,6 +116,32 @@ public class JsBenchmark {
     if (!answer.equals("{\"greeting\":\"hello embla\",\"n\":42,\"requestId\":\"direct\"}")) {
       throw new IllegalStateException("direct call answered " + answer);
     }
+
+    // Before JMH's own warm-up: every path of the four benchmarks until the compilers are quiet. On a stock JDK they
+    // compile the Graal compiler itself for the first 40-50 s, and a fixed warm-up measured that on a slow hour.
+    CompilerQuiet.Outcome warm = compilers.warmUntilQuiet(() -> {
+      local.invokeCold("js", payload);
+      jsColdDirect();
+      for (int i = 0; i < 20; i++) {
+        engine.invoke("js", payload);
+        handler.execute(event, context);
+      }
+    }, WARM_UP_LIMIT);
+    System.out.println(warm.describe("JsBenchmark"));
+  }
+
+  /** Notes how long the compilers have worked so far, for {@link #reportCompilers}. */
+  @Setup(Level.Iteration)
+  public void markCompilers() {
+    iterationStart = System.nanoTime();
+    compiledAtIterationStart = compilers.compilerNanos();
+  }
+
+  /** Prints how busy the compilers were during the iteration that just ended, so a busy one shows in the output. */
+  @TearDown(Level.Iteration)
+  public void reportCompilers() {
+    double share = (compilers.compilerNanos() - compiledAtIterationStart) / (double) (System.nanoTime() - iterationStart);
+    System.out.printf(Locale.ROOT, "(compilers busy %.1f%% of a core during this iteration)%n", share * 100);
   }
 
   private Value load(Context c) {

@@ -26,6 +26,8 @@ final class JsDrivers {
 
   // Lambda's 10 s Init limit is meant for the function's own code; the first context of a JVM also loads GraalJS.
   private static final Duration INIT_TIMEOUT = Duration.ofSeconds(120);
+  /** The longest {@code deadline-js} warms up for, waiting for the compilers to go quiet. */
+  private static final Duration WARM_UP_LIMIT = Duration.ofMinutes(3);
   /** The fewest environments {@code footprint-js} measures over (see {@link #footprint}). */
   static final int MIN_FOOTPRINT = 500;
 
@@ -123,6 +125,15 @@ final class JsDrivers {
       }
       System.out.printf(Locale.ROOT, "deadline-js: the first timeout of this JVM returned %.3f ms after its deadline%n",
           Drivers.ms(firstEver));
+      // More runaway calls, untimed, until the compilers are quiet: on a stock JDK they compile the Graal compiler
+      // itself for the first minute or so, on the core the watchdog and the cancelled call would otherwise have.
+      CompilerQuiet compilers = new CompilerQuiet();
+      System.out.println(compilers.warmUntilQuiet(() -> {
+        local.prewarm("runaway", 1);
+        timeoutOf(engine.invoke("runaway", "\"x\""));
+      }, WARM_UP_LIMIT).describe("deadline-js"));
+      long compiledBefore = compilers.compilerNanos();
+      long measuredFrom = System.nanoTime();
       long[] noticed = new long[samples];
       long[] stopped = new long[samples];
       for (int i = 0; i < samples; i++) {
@@ -133,6 +144,8 @@ final class JsDrivers {
         timeoutOf(r);
         noticed[i] = local.watchdog().lastLatenessNanos();
       }
+      System.out.printf(Locale.ROOT, "deadline-js: the compilers were busy %.1f%% of a core while it measured%n",
+          100.0 * (compilers.compilerNanos() - compiledBefore) / (System.nanoTime() - measuredFrom));
       Arrays.sort(noticed);
       Arrays.sort(stopped);
       System.out.printf(Locale.ROOT,
