@@ -120,6 +120,7 @@ final class ConcurrencyDrivers {
       long[] allAfterExit = new long[measured * n];
       long colds = 0;
       long ramp = 0;
+      CompilerQuiet compilers = new CompilerQuiet();
       for (int b = 0; b < warmups + measured; b++) {
         String name = "hold-" + b;
         FunctionConfig.Builder config = FunctionConfig.builder(name).runtime(runtime)
@@ -127,14 +128,17 @@ final class ConcurrencyDrivers {
         engine.createFunction(js ? config.handler("hold.handler").build()
                 : config.handler(HoldHandler.class.getName()).build(),
             FunctionCode.fromDirectory(js ? jsCode : javaCode));
+        long compiledBefore = compilers.compilerNanos();
         Burst burst = runBurst(engine, name, n, js);
+        long compiledDuring = compilers.compilerNanos() - compiledBefore;
         engine.deleteFunction(name);
         boolean warmup = b < warmups;
         System.out.printf(Locale.ROOT, "%s burst %d: %d cold starts in %.1f ms: %.0f new environments/s;"
-                + " latency from the call p50 %.1f us, p99 %.1f us; from the release p50 %.1f ms, p99 %.1f ms%n",
+                + " latency from the call p50 %.1f us, p99 %.1f us; from the release p50 %.1f ms, p99 %.1f ms;"
+                + " compilers %.1f ms%n",
             warmup ? "warm-up" : "measured", b + 1, burst.colds, burst.rampNanos / 1e6, burst.perSecond(),
             pct(burst.latencies, 50) / 1e3, pct(burst.latencies, 99) / 1e3, pct(burst.fromRelease, 50) / 1e6,
-            pct(burst.fromRelease, 99) / 1e6);
+            pct(burst.fromRelease, 99) / 1e6, compiledDuring / 1e6);
         if (b == 0) {
           System.out.printf(Locale.ROOT, "first burst of the JVM (not judged): %.0f new environments/s, p99 %.1f ms%n",
               burst.perSecond(), pct(burst.latencies, 99) / 1e6);
