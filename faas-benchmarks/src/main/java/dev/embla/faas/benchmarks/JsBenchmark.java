@@ -25,6 +25,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
 
 /**
  * The {@code nodejs} runtime's invocation path against calls of the same JavaScript function made directly through the
@@ -63,7 +64,7 @@ public class JsBenchmark {
   private static final String WRAPPER_TAIL = "\n})";
 
   /** The longest the warm-up before JMH's waits for the compilers to go quiet. */
-  private static final Duration WARM_UP_LIMIT = Duration.ofMinutes(3);
+  private static final Duration WARM_UP_LIMIT = Duration.ofSeconds(150);
 
   private final CompilerQuiet compilers = new CompilerQuiet();
   private long iterationStart;
@@ -81,9 +82,12 @@ public class JsBenchmark {
   private Value event;
   private Value context;
 
-  /** Registers the function on the engine, checks its answer, and prepares the direct call on its own context. */
+  /**
+   * Registers the function on the engine, checks its answer, prepares the direct call on its own context, and runs
+   * this fork's benchmark until the compilers are quiet ({@link CompilerQuiet}).
+   */
   @Setup(Level.Trial)
-  public void setUp() {
+  public void setUp(BenchmarkParams params) {
     engine = FaasEngine.create();
     local = (LocalEngine) engine;
     // The first JS context of a JVM loads GraalJS: on a busy 2-core machine that took over Lambda's 10 s Init limit.
@@ -117,17 +121,18 @@ public class JsBenchmark {
       throw new IllegalStateException("direct call answered " + answer);
     }
 
-    // Before JMH's own warm-up: every path of the four benchmarks until the compilers are quiet. On a stock JDK they
-    // compile the Graal compiler itself for the first 40-50 s, and a fixed warm-up measured that on a slow hour.
-    CompilerQuiet.Outcome warm = compilers.warmUntilQuiet(() -> {
-      local.invokeCold("js", payload);
-      jsColdDirect();
-      for (int i = 0; i < 20; i++) {
-        engine.invoke("js", payload);
-        handler.execute(event, context);
-      }
-    }, WARM_UP_LIMIT);
-    System.out.println(warm.describe("JsBenchmark"));
+    // Before JMH's own warm-up: this fork's benchmark until the compilers are quiet. On a stock JDK they compile the
+    // Graal compiler itself for the first one to two minutes, and a fixed warm-up measured that on a slow hour.
+    String benchmark = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
+    Runnable step = switch (benchmark) {
+      case "jsDirect" -> () -> handler.execute(event, context);
+      case "jsWarmInvoke" -> () -> engine.invoke("js", payload);
+      case "jsColdStart" -> () -> local.invokeCold("js", payload);
+      case "jsColdDirect" -> this::jsColdDirect;
+      default -> throw new IllegalStateException("no warm-up step for " + benchmark);
+    };
+    CompilerQuiet.Outcome warm = compilers.warmUntilQuiet(step, WARM_UP_LIMIT);
+    System.out.println(warm.describe(benchmark));
   }
 
   /** Notes how long the compilers have worked so far, for {@link #reportCompilers}. */
