@@ -17,6 +17,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The burst measurement of issue 4: from 0 to N concurrent invocations, each of which holds its environment for
@@ -28,10 +30,12 @@ import java.util.concurrent.TimeUnit;
  *   ./embla bench burst N RUNTIME WARMUPS MEASURED
  * </pre>
  *
- * <p>Each burst is a new function (so every one of its environments is new), N virtual threads held on one latch, and
- * the latch released. Like a JMH run, the first bursts of the JVM are warm-up: they run while the JIT is still
+ * <p>Each burst is a new function (so every one of its environments is new), N virtual threads parked, and all of them
+ * unparked at once. Like a JMH run, the first bursts of the JVM are warm-up: they run while the JIT is still
  * compiling the burst path (and, for JavaScript, while Truffle compiles the runtime layer), and their figures are
- * printed but not judged; the first one is reported on its own as the cold JVM's figure. Between bursts the function
+ * printed but not judged; the first one is reported on its own as the cold JVM's figure. After the given number of
+ * warm-up bursts, more run until the compilers are quiet ({@link CompilerQuiet}), as before the steady-state cold
+ * starts, so that both sides of the ratio below are taken in the steady state. Between bursts the function
  * is deleted and a full GC collects its environments' class loaders, so one burst does not pay for the last.
  *
  * <p>Figures, per burst and over the measured bursts together:
@@ -48,10 +52,11 @@ import java.util.concurrent.TimeUnit;
  *       on two cores, the last callback runs after the others'. That figure is still printed, not judged.) Its p99
  *       over the measured bursts is
  *       compared with the steady-state cold-start p99 of the same engine (sequential forced cold starts of a no-op
- *       function, after a warm-up of the same length as the measurement). This is what the engine adds to a call
+ *       function, after a warm-up of the same length as the measurement and then until the compilers are quiet,
+ *       {@link CompilerQuiet}). This is what the engine adds to a call
  *       while N others are starting: a lock convoy or contention in the cold path shows here;
  *   <li><b>latency from the release</b>, printed beside it and not judged: the same, but counted from the moment the
- *       latch opened, so it also holds the time a caller waited for a CPU before it could call {@code invoke}. With N
+ *       callers were released, so it also holds the time a caller waited for a CPU before it could call {@code invoke}. With N
  *       Inits released at once on two cores, the last caller cannot start before about N × Init CPU time / 2 has
  *       passed, whatever the engine does.
  * </ul>
@@ -59,6 +64,9 @@ import java.util.concurrent.TimeUnit;
  * steady-state cold-start p99. The driver exits 1 when either is missed.
  */
 final class ConcurrencyDrivers {
+
+  /** The longest the steady-state measurement warms up for, waiting for the compilers to go quiet. */
+  private static final Duration WARM_UP_LIMIT = Duration.ofSeconds(150);
 
   /** How long each burst invocation holds its environment. */
   static final int HOLD_MS = 200;
@@ -98,10 +106,17 @@ final class ConcurrencyDrivers {
       }
       Path javaCode = js ? null : FunctionPackages.directoryOf(HoldHandler.class);
 
-      // Steady state: sequential forced cold starts, after as many to warm up.
+      // Steady state: sequential forced cold starts, after as many to warm up and then more until the compilers are
+      // quiet. For JavaScript they compile the Graal compiler itself for the JVM's first minute or two, and a p99
+      // taken then is several times the steady one (10.4 ms against 0.56 ms), which would flatter the ratio below.
+      CompilerQuiet compilers = new CompilerQuiet();
       for (int i = 0; i < steady; i++) {
         local.invokeCold("noop", "\"w\"".getBytes());
       }
+      System.out.println(compilers.warmUntilQuiet(() -> local.invokeCold("noop", "\"w\"".getBytes()), WARM_UP_LIMIT)
+          .describe("steady-state cold start"));
+      long compiledBefore = compilers.compilerNanos();
+      long measuredFrom = System.nanoTime();
       long[] cold = new long[steady];
       for (int i = 0; i < cold.length; i++) {
         long t0 = System.nanoTime();
@@ -110,8 +125,9 @@ final class ConcurrencyDrivers {
       }
       Arrays.sort(cold);
       long coldP99 = cold[cold.length * 99 / 100];
-      System.out.printf(Locale.ROOT, "steady-state cold start (%s, %d sequential): p50 %.1f us, p99 %.1f us%n",
-          runtime, steady, cold[steady / 2] / 1e3, coldP99 / 1e3);
+      System.out.printf(Locale.ROOT, "steady-state cold start (%s, %d sequential): p50 %.1f us, p99 %.1f us;"
+              + " compilers busy %.1f%% of a core meanwhile%n", runtime, steady, cold[steady / 2] / 1e3,
+          coldP99 / 1e3, 100.0 * (compilers.compilerNanos() - compiledBefore) / (System.nanoTime() - measuredFrom));
 
       long[] all = new long[measured * n];
       long[] allNominal = new long[measured * n];
@@ -120,40 +136,30 @@ final class ConcurrencyDrivers {
       long[] allAfterExit = new long[measured * n];
       long colds = 0;
       long ramp = 0;
-      CompilerQuiet compilers = new CompilerQuiet();
-      for (int b = 0; b < warmups + measured; b++) {
-        String name = "hold-" + b;
-        FunctionConfig.Builder config = FunctionConfig.builder(name).runtime(runtime)
-            .timeout(Duration.ofSeconds(60)).initTimeout(Duration.ofSeconds(60));
-        engine.createFunction(js ? config.handler("hold.handler").build()
-                : config.handler(HoldHandler.class.getName()).build(),
-            FunctionCode.fromDirectory(js ? jsCode : javaCode));
-        long compiledBefore = compilers.compilerNanos();
-        Burst burst = runBurst(engine, name, n, js);
-        long compiledDuring = compilers.compilerNanos() - compiledBefore;
-        engine.deleteFunction(name);
-        boolean warmup = b < warmups;
-        System.out.printf(Locale.ROOT, "%s burst %d: %d cold starts in %.1f ms: %.0f new environments/s;"
-                + " latency from the call p50 %.1f us, p99 %.1f us; from the release p50 %.1f ms, p99 %.1f ms;"
-                + " compilers %.1f ms%n",
-            warmup ? "warm-up" : "measured", b + 1, burst.colds, burst.rampNanos / 1e6, burst.perSecond(),
-            pct(burst.latencies, 50) / 1e3, pct(burst.latencies, 99) / 1e3, pct(burst.fromRelease, 50) / 1e6,
-            pct(burst.fromRelease, 99) / 1e6, compiledDuring / 1e6);
-        if (b == 0) {
-          System.out.printf(Locale.ROOT, "first burst of the JVM (not judged): %.0f new environments/s, p99 %.1f ms%n",
-              burst.perSecond(), pct(burst.latencies, 99) / 1e6);
+      Path code = js ? jsCode : javaCode;
+      int b = 0;
+      for (; b < warmups; b++) {
+        cycle(engine, runtime, code, n, b, true, compilers);
+      }
+      // Then more warm-up bursts until the compilers are quiet: a burst runs paths the sequential cold starts do not
+      // (for JavaScript, the blank contexts kept ready), and 40 warm-up bursts were not enough for them.
+      int[] next = {b};
+      System.out.println(compilers.warmUntilQuiet(() -> {
+        try {
+          cycle(engine, runtime, code, n, next[0]++, true, compilers);
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
         }
-        if (!warmup) {
-          System.arraycopy(burst.latencies, 0, all, (b - warmups) * n, n);
-          System.arraycopy(burst.latenciesNominal, 0, allNominal, (b - warmups) * n, n);
-          System.arraycopy(burst.fromRelease, 0, allFromRelease, (b - warmups) * n, n);
-          System.arraycopy(burst.toEntry, 0, allToEntry, (b - warmups) * n, n);
-          System.arraycopy(burst.afterExit, 0, allAfterExit, (b - warmups) * n, n);
-          colds += burst.colds;
-          ramp += burst.rampNanos;
-        }
-        Thread.sleep(300); // the deleted function's environments shut down on the engine's shutdown threads
-        System.gc();
+      }, WARM_UP_LIMIT).describe("bursts"));
+      for (int m = 0; m < measured; m++) {
+        Burst burst = cycle(engine, runtime, code, n, next[0] + m, false, compilers);
+        System.arraycopy(burst.latencies, 0, all, m * n, n);
+        System.arraycopy(burst.latenciesNominal, 0, allNominal, m * n, n);
+        System.arraycopy(burst.fromRelease, 0, allFromRelease, m * n, n);
+        System.arraycopy(burst.toEntry, 0, allToEntry, m * n, n);
+        System.arraycopy(burst.afterExit, 0, allAfterExit, m * n, n);
+        colds += burst.colds;
+        ramp += burst.rampNanos;
       }
       Arrays.sort(all);
       Arrays.sort(allNominal);
@@ -185,6 +191,37 @@ final class ConcurrencyDrivers {
     }
   }
 
+  /**
+   * One burst of a new function: registers it, runs the burst, deletes it, prints the burst's line, and lets its
+   * environments shut down and be collected so that the next burst does not pay for them.
+   */
+  private static Burst cycle(FaasEngine engine, String runtime, Path code, int n, int b, boolean warmup,
+      CompilerQuiet compilers) throws Exception {
+    boolean js = runtime.equals("nodejs");
+    String name = "hold-" + b;
+    FunctionConfig.Builder config = FunctionConfig.builder(name).runtime(runtime)
+        .timeout(Duration.ofSeconds(60)).initTimeout(Duration.ofSeconds(60));
+    engine.createFunction(js ? config.handler("hold.handler").build()
+        : config.handler(HoldHandler.class.getName()).build(), FunctionCode.fromDirectory(code));
+    long compiledBefore = compilers.compilerNanos();
+    Burst burst = runBurst(engine, name, n, js);
+    long compiledDuring = compilers.compilerNanos() - compiledBefore;
+    engine.deleteFunction(name);
+    System.out.printf(Locale.ROOT, "%s burst %d: %d cold starts in %.1f ms: %.0f new environments/s;"
+            + " latency from the call p50 %.1f us, p99 %.1f us; from the release p50 %.1f ms, p99 %.1f ms;"
+            + " compilers %.1f ms%n",
+        warmup ? "warm-up" : "measured", b + 1, burst.colds, burst.rampNanos / 1e6, burst.perSecond(),
+        pct(burst.latencies, 50) / 1e3, pct(burst.latencies, 99) / 1e3, pct(burst.fromRelease, 50) / 1e6,
+        pct(burst.fromRelease, 99) / 1e6, compiledDuring / 1e6);
+    if (b == 0) {
+      System.out.printf(Locale.ROOT, "first burst of the JVM (not judged): %.0f new environments/s, p99 %.1f ms%n",
+          burst.perSecond(), pct(burst.latencies, 99) / 1e6);
+    }
+    Thread.sleep(300); // the deleted function's environments shut down on the engine's shutdown threads
+    System.gc();
+    return burst;
+  }
+
   private static Burst runBurst(FaasEngine engine, String function, int n, boolean js) throws Exception {
     long holdNanos = TimeUnit.MILLISECONDS.toNanos(HOLD_MS);
     long[] latency = new long[n];
@@ -196,7 +233,14 @@ final class ConcurrencyDrivers {
     InvocationResult[] results = new InvocationResult[n];
     long[] toEntry = new long[n]; // Java only: the handler's stamps are on this JVM's clock
     long[] afterExit = new long[n];
-    CountDownLatch go = new CountDownLatch(1);
+    // Not a latch: a CountDownLatch wakes its waiters one after another (each woken one wakes the next), so the
+    // callers became runnable a few at a time, the carrier threads kept running dry, parking and being woken, and
+    // Linux woke a parked carrier onto the core of the one that woke it: the two carriers then shared one core in
+    // 4 ms ticks while the other core sat idle (a sched_switch trace, stop 14). Every caller parks on its own, and
+    // the release unparks them all at once, as N requests arriving together would be.
+    CountDownLatch parked = new CountDownLatch(n);
+    AtomicBoolean released = new AtomicBoolean();
+    Thread[] callers = new Thread[n];
     Future<?>[] calls = new Future<?>[n];
     long start;
     long end;
@@ -204,7 +248,11 @@ final class ConcurrencyDrivers {
       for (int i = 0; i < n; i++) {
         int k = i;
         calls[i] = threads.submit(() -> {
-          go.await();
+          callers[k] = Thread.currentThread();
+          parked.countDown();
+          while (!released.get()) {
+            LockSupport.park();
+          }
           long t0 = System.nanoTime();
           InvocationResult r = engine.invoke(function, Integer.toString(HOLD_MS));
           long t1 = System.nanoTime();
@@ -216,9 +264,13 @@ final class ConcurrencyDrivers {
           return null;
         });
       }
-      Thread.sleep(100); // every caller waiting on the latch
+      parked.await();
+      Thread.sleep(100); // every caller parked
       start = System.nanoTime();
-      go.countDown();
+      released.set(true);
+      for (Thread caller : callers) {
+        LockSupport.unpark(caller);
+      }
       for (Future<?> f : calls) {
         f.get(5, TimeUnit.MINUTES);
       }
