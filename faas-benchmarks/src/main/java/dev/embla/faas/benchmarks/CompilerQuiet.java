@@ -15,14 +15,15 @@ import java.util.function.LongSupplier;
  *
  * <p><b>Why a fixed warm-up is not enough for the guest runtimes.</b> On a stock JDK the Graal compiler that Truffle
  * uses is Java code ({@code jargraal}, from {@code faas-polyglot/target/jvmci}), and HotSpot's own C1 and C2 compile it
- * while it compiles the guest's code. On these 2-core machines that took 40–50 s of a JMH fork after the first
- * JavaScript call: C2 was busy in every sample of a 10 s wall-clock profile taken after 20 s of warm-up, the Truffle
- * compiler thread in 83% of them, and {@code jsColdStart}'s p99 was 7.3 ms with one core left for the benchmark. After
- * 60 warm-up iterations it was 0.54 ms (docs/BENCHMARKS.md, stop 14). How long that phase lasts depends on how busy the
- * machine is, so a fixed count of warm-up iterations measures the compiler on a slow hour and the engine on a fast one.
+ * while it compiles the guest's code. On these 2-core machines that took from 40 s to over two minutes of a JMH fork
+ * after the first JavaScript call. In a 10 s wall-clock profile taken after 20 s of warm-up, C2 was busy in every
+ * sample and the Truffle compiler thread in 83% of them, and {@code jsColdStart}'s p99 was 7.3 ms with one core left
+ * for the benchmark; after 60 warm-up iterations it was 0.54 ms (docs/BENCHMARKS.md, stop 14). How long that phase
+ * lasts depends on how busy the machine is, so a fixed count of warm-up iterations measures the compiler on a slow
+ * hour and the engine on a fast one.
  *
- * <p><b>What "quiet" means.</b> The compilers' time (HotSpot's accumulated compilation time, which covers C1 and C2, plus
- * the CPU time of Truffle's compiler threads) grew by at most {@link #QUIET_SHARE} of the wall time in each of
+ * <p><b>What "quiet" means.</b> The compilers' time (HotSpot's accumulated compilation time, which covers C1 and C2,
+ * plus the CPU time of Truffle's compiler threads) grew by at most {@link #QUIET_SHARE} of the wall time in each of
  * {@link #QUIET_WINDOWS} consecutive windows of {@link #WINDOW}. The warm-up stops there or at its limit, whichever
  * comes first, and says which: a measurement taken while the compilers are still busy is printed as such, not hidden.
  * Ten windows, because three were not enough: in a {@code deadline-js} trial the compilers were quiet for three

@@ -56,9 +56,9 @@ import java.util.concurrent.locks.LockSupport;
  *       {@link CompilerQuiet}). This is what the engine adds to a call
  *       while N others are starting: a lock convoy or contention in the cold path shows here;
  *   <li><b>latency from the release</b>, printed beside it and not judged: the same, but counted from the moment the
- *       callers were released, so it also holds the time a caller waited for a CPU before it could call {@code invoke}. With N
- *       Inits released at once on two cores, the last caller cannot start before about N × Init CPU time / 2 has
- *       passed, whatever the engine does.
+ *       callers were released, so it also holds the time a caller waited for a CPU before it could call
+ *       {@code invoke}. With N Inits released at once on two cores, the last caller cannot start before about
+ *       N × Init CPU time / 2 has passed, whatever the engine does.
  * </ul>
  * Goals: at least 10,000 new Java environments per second (1,000 for JavaScript), and burst p99 at most twice the
  * steady-state cold-start p99. The driver exits 1 when either is missed.

@@ -145,7 +145,8 @@ public class JsBenchmark {
   /** Prints how busy the compilers were during the iteration that just ended, so a busy one shows in the output. */
   @TearDown(Level.Iteration)
   public void reportCompilers() {
-    double share = (compilers.compilerNanos() - compiledAtIterationStart) / (double) (System.nanoTime() - iterationStart);
+    long compiled = compilers.compilerNanos() - compiledAtIterationStart;
+    double share = compiled / (double) (System.nanoTime() - iterationStart);
     System.out.printf(Locale.ROOT, "(compilers busy %.1f%% of a core during this iteration)%n", share * 100);
   }
 
