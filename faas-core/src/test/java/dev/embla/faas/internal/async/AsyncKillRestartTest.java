@@ -41,8 +41,12 @@ class AsyncKillRestartTest {
     // Output goes to a file, not a pipe: destroying a process closes its pipe on our side, with whatever the child
     // wrote last still unread; a file keeps every line written before the kill.
     Path out = dir.resolve("child.out");
-    Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        AsyncKillChild.class.getName(), store.toString(), dir.resolve("child").toString())
+    // The child's temporary files go under this test's directory: RocksDB extracts its native library into
+    // java.io.tmpdir on every load and deletes it only at a normal exit, so each killed child left one in /tmp.
+    Path childTmp = Files.createDirectories(dir.resolve("child-tmp"));
+    Process child = new ProcessBuilder(java, "-Djava.io.tmpdir=" + childTmp,
+        "-cp", System.getProperty("java.class.path"), AsyncKillChild.class.getName(), store.toString(),
+        dir.resolve("child").toString())
         .redirectOutput(out.toFile())
         .redirectError(dir.resolve("child.err").toFile())
         .start();
