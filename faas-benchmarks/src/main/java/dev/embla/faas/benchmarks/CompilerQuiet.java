@@ -97,9 +97,30 @@ final class CompilerQuiet {
     }
   }
 
-  /** The compilers' time so far, for a report of how busy they were during a measurement. */
-  long compilerNanos() {
-    return compilerNanos.getAsLong();
+  /** Starts a span of time from now, to report how busy the compilers were during a measurement. */
+  Span startSpan() {
+    return new Span(compilerNanos.getAsLong(), clock.getAsLong());
+  }
+
+  /** From its start to now: how much the compilers worked, and what share of a core that was. */
+  final class Span {
+    private final long compiledAtStart;
+    private final long startedAt;
+
+    private Span(long compiledAtStart, long startedAt) {
+      this.compiledAtStart = compiledAtStart;
+      this.startedAt = startedAt;
+    }
+
+    /** The compilers' time since the start, in nanoseconds. */
+    long compiledNanos() {
+      return compilerNanos.getAsLong() - compiledAtStart;
+    }
+
+    /** The compilers' time since the start over the wall time since it: 1.0 is one core compiling throughout. */
+    double busyShare() {
+      return compiledNanos() / (double) (clock.getAsLong() - startedAt);
+    }
   }
 
   /**

@@ -115,8 +115,7 @@ final class ConcurrencyDrivers {
       }
       System.out.println(compilers.warmUntilQuiet(() -> local.invokeCold("noop", "\"w\"".getBytes()), WARM_UP_LIMIT)
           .describe("steady-state cold start"));
-      long compiledBefore = compilers.compilerNanos();
-      long measuredFrom = System.nanoTime();
+      CompilerQuiet.Span steadySpan = compilers.startSpan();
       long[] cold = new long[steady];
       for (int i = 0; i < cold.length; i++) {
         long t0 = System.nanoTime();
@@ -127,7 +126,7 @@ final class ConcurrencyDrivers {
       long coldP99 = cold[cold.length * 99 / 100];
       System.out.printf(Locale.ROOT, "steady-state cold start (%s, %d sequential): p50 %.1f us, p99 %.1f us;"
               + " compilers busy %.1f%% of a core meanwhile%n", runtime, steady, cold[steady / 2] / 1e3,
-          coldP99 / 1e3, 100.0 * (compilers.compilerNanos() - compiledBefore) / (System.nanoTime() - measuredFrom));
+          coldP99 / 1e3, 100 * steadySpan.busyShare());
 
       long[] all = new long[measured * n];
       long[] allNominal = new long[measured * n];
@@ -203,9 +202,9 @@ final class ConcurrencyDrivers {
         .timeout(Duration.ofSeconds(60)).initTimeout(Duration.ofSeconds(60));
     engine.createFunction(js ? config.handler("hold.handler").build()
         : config.handler(HoldHandler.class.getName()).build(), FunctionCode.fromDirectory(code));
-    long compiledBefore = compilers.compilerNanos();
+    CompilerQuiet.Span span = compilers.startSpan();
     Burst burst = runBurst(engine, name, n, js);
-    long compiledDuring = compilers.compilerNanos() - compiledBefore;
+    long compiledDuring = span.compiledNanos();
     engine.deleteFunction(name);
     System.out.printf(Locale.ROOT, "%s burst %d: %d cold starts in %.1f ms: %.0f new environments/s;"
             + " latency from the call p50 %.1f us, p99 %.1f us; from the release p50 %.1f ms, p99 %.1f ms;"

@@ -67,8 +67,7 @@ public class JsBenchmark {
   private static final Duration WARM_UP_LIMIT = Duration.ofSeconds(150);
 
   private final CompilerQuiet compilers = new CompilerQuiet();
-  private long iterationStart;
-  private long compiledAtIterationStart;
+  private CompilerQuiet.Span iteration;
 
   private FaasEngine engine;
   private LocalEngine local;
@@ -135,19 +134,17 @@ public class JsBenchmark {
     System.out.println(warm.describe(benchmark));
   }
 
-  /** Notes how long the compilers have worked so far, for {@link #reportCompilers}. */
+  /** Starts watching the compilers for {@link #reportCompilers}. */
   @Setup(Level.Iteration)
   public void markCompilers() {
-    iterationStart = System.nanoTime();
-    compiledAtIterationStart = compilers.compilerNanos();
+    iteration = compilers.startSpan();
   }
 
   /** Prints how busy the compilers were during the iteration that just ended, so a busy one shows in the output. */
   @TearDown(Level.Iteration)
   public void reportCompilers() {
-    long compiled = compilers.compilerNanos() - compiledAtIterationStart;
-    double share = compiled / (double) (System.nanoTime() - iterationStart);
-    System.out.printf(Locale.ROOT, "(compilers busy %.1f%% of a core during this iteration)%n", share * 100);
+    System.out.printf(Locale.ROOT, "(compilers busy %.1f%% of a core during this iteration)%n",
+        iteration.busyShare() * 100);
   }
 
   private Value load(Context c) {

@@ -132,8 +132,7 @@ final class JsDrivers {
         local.prewarm("runaway", 1);
         timeoutOf(engine.invoke("runaway", "\"x\""));
       }, WARM_UP_LIMIT).describe("deadline-js"));
-      long compiledBefore = compilers.compilerNanos();
-      long measuredFrom = System.nanoTime();
+      CompilerQuiet.Span measuring = compilers.startSpan();
       long[] noticed = new long[samples];
       long[] stopped = new long[samples];
       for (int i = 0; i < samples; i++) {
@@ -145,7 +144,7 @@ final class JsDrivers {
         noticed[i] = local.watchdog().lastLatenessNanos();
       }
       System.out.printf(Locale.ROOT, "deadline-js: the compilers were busy %.1f%% of a core while it measured%n",
-          100.0 * (compilers.compilerNanos() - compiledBefore) / (System.nanoTime() - measuredFrom));
+          100 * measuring.busyShare());
       Arrays.sort(noticed);
       Arrays.sort(stopped);
       System.out.printf(Locale.ROOT,

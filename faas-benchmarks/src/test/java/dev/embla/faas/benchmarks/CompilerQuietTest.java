@@ -57,6 +57,17 @@ class CompilerQuietTest {
   }
 
   @Test
+  void aSpanReportsTheCompilersTimeAndShareSinceItsStart() {
+    compiled.set(STEP * 7); // before the span: not counted
+    CompilerQuiet.Span span = quiet.startSpan();
+    compiled.addAndGet(STEP);
+    clock.addAndGet(4 * STEP);
+
+    assertThat(span.compiledNanos()).isEqualTo(STEP);
+    assertThat(span.busyShare()).isCloseTo(0.25, org.assertj.core.data.Offset.offset(1e-9));
+  }
+
+  @Test
   void readsThisJvmsCompilers() {
     CompilerQuiet.JvmCompilers compilers = new CompilerQuiet.JvmCompilers();
     long first = compilers.getAsLong();
