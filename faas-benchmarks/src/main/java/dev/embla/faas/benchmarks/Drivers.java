@@ -34,7 +34,8 @@ public final class Drivers {
 
   /**
    * Runs the driver named by {@code args[0]}: {@code footprint} or {@code deadline} (Java), {@code footprint-js} or
-   * {@code deadline-js} (the nodejs runtime, {@link JsDrivers}), {@code burst [n] [java21|nodejs] [warm-up bursts] [measured bursts]}, or {@code async [events]
+   * {@code deadline-js} (the nodejs runtime, {@link JsDrivers}), {@code burst [n] [java21|nodejs] [warm-up bursts] [measured bursts]},
+   * {@code burst-floor [n] [warm-up bursts] [measured bursts]} ({@link ClassLoadingFloor}), or {@code async [events]
    * [producers]}; {@code args[1]}, if given, is the count. Burst and asynchronous throughput are not part of
    * {@code drivers}.
    */
@@ -66,6 +67,10 @@ public final class Drivers {
       ok &= ConcurrencyDrivers.burst(args.length > 1 ? Integer.parseInt(args[1]) : 1000, runtime,
           args.length > 3 ? Integer.parseInt(args[3]) : runtime.equals("nodejs") ? 40 : 10,
           args.length > 4 ? Integer.parseInt(args[4]) : 5);
+    }
+    if (which.equals("burst-floor")) {
+      ok &= ClassLoadingFloor.run(args.length > 1 ? Integer.parseInt(args[1]) : 1000,
+          args.length > 2 ? Integer.parseInt(args[2]) : 10, args.length > 3 ? Integer.parseInt(args[3]) : 5);
     }
     if (which.equals("deadline") || which.equals("all")) {
       ok &= deadline(args.length > 1 && !which.equals("all") ? Integer.parseInt(args[1]) : 40);
