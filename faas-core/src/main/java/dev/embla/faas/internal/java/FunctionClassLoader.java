@@ -101,7 +101,7 @@ final class FunctionClassLoader extends ClassLoader {
       throw new ClassNotFoundException(name);
     }
     byte[] bytes = definition.bytes();
-    return defineClass(name, bytes, 0, bytes.length, definition.domain());
+    return DefinitionGate.INSTANCE.run(() -> defineClass(name, bytes, 0, bytes.length, definition.domain()));
   }
 
   @Override

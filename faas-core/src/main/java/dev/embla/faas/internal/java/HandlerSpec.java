@@ -134,6 +134,14 @@ record HandlerSpec(
    * function's own Init. Exceptions are the function's (or a class the code package lacks) and propagate.
    */
   Bound bind(ClassLoader loader) throws ReflectiveOperationException {
+    // Loading and linking (which a constructor lookup forces: HotSpot links a class before reflecting on it) run no
+    // function code and take HotSpot's JVM-wide mutexes: under the definition gate. The static initialisers run
+    // after, outside it. A linkage error here is thrown again, as it would be without the gate, just below.
+    try {
+      DefinitionGate.INSTANCE.run(() -> Class.forName(className, false, loader).getConstructors());
+    } catch (LinkageError e) {
+      // reported by the initialisation below
+    }
     Class<?> cls = Class.forName(className, true, loader);
     if (dispatch != Dispatch.REFLECTION && (jdkInputType != null || !arguments.contains(Arg.INPUT))) {
       // Called through Embla's interface: no Method needed, and the input type is known from prepare.

@@ -1,0 +1,120 @@
+package dev.embla.faas.internal.java;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class DefinitionGateTest {
+
+  private static final long NEVER = TimeUnit.HOURS.toNanos(1);
+
+  /** Runs {@code work} on a platform thread of its own (the common pool may have a single thread on two cores). */
+  private static <T> CompletableFuture<T> async(Callable<T> work) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    Thread.ofPlatform().daemon().start(() -> {
+      try {
+        result.complete(work.call());
+      } catch (Throwable e) {
+        result.completeExceptionally(e);
+      }
+    });
+    return result;
+  }
+
+  @Test
+  void isReentrantOnTheHoldingThread() {
+    DefinitionGate gate = new DefinitionGate(NEVER);
+
+    String result = gate.run(() -> gate.run(() -> gate.isHeldByCurrentThread() ? "nested, held" : "not held"));
+
+    assertThat(result).isEqualTo("nested, held");
+    assertThat(gate.isHeldByCurrentThread()).isFalse();
+  }
+
+  @Test
+  void releasesTheGateWhenTheWorkThrows() {
+    DefinitionGate gate = new DefinitionGate(NEVER);
+
+    assertThatThrownBy(() -> gate.run(() -> {
+      throw new ClassFormatError("bad bytes");
+    })).isInstanceOf(ClassFormatError.class);
+
+    assertThat(gate.run(gate::isHeldByCurrentThread)).isTrue();
+  }
+
+  @Test
+  void aSpinnerTakesTheGateWhenTheHolderLetsGo() throws Exception {
+    DefinitionGate gate = new DefinitionGate(NEVER);
+    CountDownLatch holding = new CountDownLatch(1);
+    CountDownLatch letGo = new CountDownLatch(1);
+    CompletableFuture<Object> holder = async(() -> gate.run(() -> {
+      holding.countDown();
+      letGo.await();
+      return null;
+    }));
+    holding.await();
+
+    CompletableFuture<Boolean> waiter = async(() -> gate.run(gate::isHeldByCurrentThread));
+    while (!gate.hasSpinner()) {
+      Thread.onSpinWait();
+    }
+    assertThat(waiter).isNotDone();
+    letGo.countDown();
+
+    assertThat(waiter.get(10, TimeUnit.SECONDS)).isTrue();
+    holder.get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void onlyOneThreadSpinsTheOthersGoAheadUngated() throws Exception {
+    DefinitionGate gate = new DefinitionGate(NEVER);
+    CountDownLatch holding = new CountDownLatch(1);
+    CountDownLatch letGo = new CountDownLatch(1);
+    CompletableFuture<Object> holder = async(() -> gate.run(() -> {
+      holding.countDown();
+      letGo.await();
+      return null;
+    }));
+    holding.await();
+    CompletableFuture<Boolean> spinner = async(() -> gate.run(gate::isHeldByCurrentThread));
+    while (!gate.hasSpinner()) {
+      Thread.onSpinWait();
+    }
+
+    // A third thread neither waits for the holder nor gets the gate: it runs as it would without one.
+    Thread third = Thread.ofPlatform().start(() -> assertThat(gate.run(gate::isHeldByCurrentThread)).isFalse());
+    third.join(TimeUnit.SECONDS.toMillis(10));
+
+    assertThat(third.isAlive()).isFalse();
+    assertThat(spinner).isNotDone();
+    letGo.countDown();
+    assertThat(spinner.get(10, TimeUnit.SECONDS)).isTrue();
+    holder.get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aSpinnerPastItsLimitGoesAheadWithoutTheGate() throws Exception {
+    DefinitionGate gate = new DefinitionGate(TimeUnit.MILLISECONDS.toNanos(1));
+    CountDownLatch holding = new CountDownLatch(1);
+    CountDownLatch letGo = new CountDownLatch(1);
+    CompletableFuture<Object> holder = async(() -> gate.run(() -> {
+      holding.countDown();
+      letGo.await();
+      return null;
+    }));
+    holding.await();
+
+    // The holder never lets go while the second thread runs: it must not wait for it.
+    boolean held = async(() -> gate.run(gate::isHeldByCurrentThread)).get(10, TimeUnit.SECONDS);
+
+    assertThat(held).isFalse();
+    assertThat(gate.hasSpinner()).isFalse();
+    letGo.countDown();
+    holder.get(10, TimeUnit.SECONDS);
+  }
+}
