@@ -8,13 +8,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The JVM's own floor under the Java burst ratio of issue 4: the burst of {@link ConcurrencyDrivers} with no engine
@@ -157,39 +150,13 @@ final class ClassLoadingFloor {
   private static long[][] cycle(byte[] bytes, int n, int b, boolean warmup, CompilerQuiet compilers) throws Exception {
     long[] called = new long[n];
     long[][] stamps = new long[n][];
-    // Parked one by one and unparked all at once, as in the burst driver (a latch wakes its waiters in a chain).
-    CountDownLatch parked = new CountDownLatch(n);
-    AtomicBoolean released = new AtomicBoolean();
-    Thread[] callers = new Thread[n];
-    Future<?>[] calls = new Future<?>[n];
     CompilerQuiet.Span span = compilers.startSpan();
-    long start;
-    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-      for (int i = 0; i < n; i++) {
-        int k = i;
-        calls[i] = threads.submit(() -> {
-          callers[k] = Thread.currentThread();
-          parked.countDown();
-          while (!released.get()) {
-            LockSupport.park();
-          }
-          long t0 = System.nanoTime();
-          stamps[k] = coldCall(bytes, ConcurrencyDrivers.HOLD_MS);
-          called[k] = t0;
-          return null;
-        });
-      }
-      parked.await();
-      Thread.sleep(100);
-      start = System.nanoTime();
-      released.set(true);
-      for (Thread caller : callers) {
-        LockSupport.unpark(caller);
-      }
-      for (Future<?> f : calls) {
-        f.get(5, TimeUnit.MINUTES);
-      }
-    }
+    // Parked one by one and unparked all at once, as in the burst driver.
+    long start = ConcurrencyDrivers.releaseAtOnce(n, k -> {
+      long t0 = System.nanoTime();
+      stamps[k] = coldCall(bytes, ConcurrencyDrivers.HOLD_MS);
+      called[k] = t0;
+    });
     long[] latency = new long[n];
     long lastEntry = 0;
     for (int k = 0; k < n; k++) {

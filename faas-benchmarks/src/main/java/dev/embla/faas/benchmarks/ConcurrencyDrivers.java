@@ -232,49 +232,17 @@ final class ConcurrencyDrivers {
     InvocationResult[] results = new InvocationResult[n];
     long[] toEntry = new long[n]; // Java only: the handler's stamps are on this JVM's clock
     long[] afterExit = new long[n];
-    // Not a latch: a CountDownLatch wakes its waiters one after another (each woken one wakes the next), so the
-    // callers became runnable a few at a time, the carrier threads kept running dry, parking and being woken, and
-    // Linux woke a parked carrier onto the core of the one that woke it: the two carriers then shared one core in
-    // 4 ms ticks while the other core sat idle (a sched_switch trace, stop 14). Every caller parks on its own, and
-    // the release unparks them all at once, as N requests arriving together would be.
-    CountDownLatch parked = new CountDownLatch(n);
-    AtomicBoolean released = new AtomicBoolean();
-    Thread[] callers = new Thread[n];
-    Future<?>[] calls = new Future<?>[n];
-    long start;
-    long end;
-    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-      for (int i = 0; i < n; i++) {
-        int k = i;
-        calls[i] = threads.submit(() -> {
-          callers[k] = Thread.currentThread();
-          parked.countDown();
-          while (!released.get()) {
-            LockSupport.park();
-          }
-          long t0 = System.nanoTime();
-          InvocationResult r = engine.invoke(function, Integer.toString(HOLD_MS));
-          long t1 = System.nanoTime();
-          // Nothing else here: the handler's stamps are parsed after the burst, so that the driver's own work (and
-          // the JIT's reaction to it) does not run beside the calls still returning.
-          called[k] = t0;
-          returned[k] = t1;
-          results[k] = r;
-          return null;
-        });
-      }
-      parked.await();
-      Thread.sleep(100); // every caller parked
-      start = System.nanoTime();
-      released.set(true);
-      for (Thread caller : callers) {
-        LockSupport.unpark(caller);
-      }
-      for (Future<?> f : calls) {
-        f.get(5, TimeUnit.MINUTES);
-      }
-      end = System.nanoTime();
-    }
+    long start = releaseAtOnce(n, k -> {
+      long t0 = System.nanoTime();
+      InvocationResult r = engine.invoke(function, Integer.toString(HOLD_MS));
+      long t1 = System.nanoTime();
+      // Nothing else here: the handler's stamps are parsed after the burst, so that the driver's own work (and the
+      // JIT's reaction to it) does not run beside the calls still returning.
+      called[k] = t0;
+      returned[k] = t1;
+      results[k] = r;
+    });
+    long end = System.nanoTime();
     for (int k = 0; k < n; k++) {
       InvocationResult r = results[k];
       if (r.isError()) {
@@ -305,6 +273,55 @@ final class ConcurrencyDrivers {
     Arrays.sort(toEntry);
     Arrays.sort(afterExit);
     return new Burst(colds, rampEnd - start, latency, latencyNominal, fromRelease, toEntry, afterExit);
+  }
+
+  /** One caller's work in a burst; {@code k} is the caller's index. */
+  @FunctionalInterface
+  interface Call {
+    void run(int k) throws Exception;
+  }
+
+  /**
+   * Starts {@code n} virtual threads, waits until every one is parked, unparks them all at once, and waits for every
+   * {@code call} to end; returns {@link System#nanoTime()} at the release.
+   *
+   * <p>Not a latch: a {@code CountDownLatch} wakes its waiters one after another (each woken one wakes the next), so
+   * the callers became runnable a few at a time, the carrier threads kept running dry, parking and being woken, and
+   * Linux woke a parked carrier onto the core of the one that woke it: the two carriers then shared one core in 4 ms
+   * ticks while the other core sat idle (a sched_switch trace, stop 14). Every caller parks on its own, and the
+   * release unparks them all at once, as N requests arriving together would be.
+   */
+  static long releaseAtOnce(int n, Call call) throws Exception {
+    CountDownLatch parked = new CountDownLatch(n);
+    AtomicBoolean released = new AtomicBoolean();
+    Thread[] callers = new Thread[n];
+    Future<?>[] calls = new Future<?>[n];
+    long start;
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < n; i++) {
+        int k = i;
+        calls[i] = threads.submit(() -> {
+          callers[k] = Thread.currentThread();
+          parked.countDown();
+          while (!released.get()) {
+            LockSupport.park();
+          }
+          call.run(k);
+          return null;
+        });
+      }
+      parked.await();
+      Thread.sleep(100); // every caller parked
+      start = System.nanoTime();
+      released.set(true);
+      for (Thread caller : callers) {
+        LockSupport.unpark(caller);
+      }
+      for (Future<?> f : calls) {
+        f.get(5, TimeUnit.MINUTES);
+      }
+    }
+    return start;
   }
 
   private static long pct(long[] sorted, int percentile) {

@@ -26,6 +26,26 @@ class DefinitionGateTest {
     return result;
   }
 
+  /** Has another thread take the gate and keep it until {@code letGo} opens; returns once it holds the gate. */
+  private static CompletableFuture<Object> holdUntil(DefinitionGate gate, CountDownLatch letGo)
+      throws InterruptedException {
+    CountDownLatch holding = new CountDownLatch(1);
+    CompletableFuture<Object> holder = async(() -> gate.run(() -> {
+      holding.countDown();
+      letGo.await();
+      return null;
+    }));
+    holding.await();
+    return holder;
+  }
+
+  /** Waits until a thread spins for the gate. */
+  private static void awaitSpinner(DefinitionGate gate) {
+    while (!gate.hasSpinner()) {
+      Thread.onSpinWait();
+    }
+  }
+
   @Test
   void isReentrantOnTheHoldingThread() {
     DefinitionGate gate = new DefinitionGate(NEVER);
@@ -50,19 +70,11 @@ class DefinitionGateTest {
   @Test
   void aSpinnerTakesTheGateWhenTheHolderLetsGo() throws Exception {
     DefinitionGate gate = new DefinitionGate(NEVER);
-    CountDownLatch holding = new CountDownLatch(1);
     CountDownLatch letGo = new CountDownLatch(1);
-    CompletableFuture<Object> holder = async(() -> gate.run(() -> {
-      holding.countDown();
-      letGo.await();
-      return null;
-    }));
-    holding.await();
+    CompletableFuture<Object> holder = holdUntil(gate, letGo);
 
     CompletableFuture<Boolean> waiter = async(() -> gate.run(gate::isHeldByCurrentThread));
-    while (!gate.hasSpinner()) {
-      Thread.onSpinWait();
-    }
+    awaitSpinner(gate);
     assertThat(waiter).isNotDone();
     letGo.countDown();
 
@@ -73,18 +85,10 @@ class DefinitionGateTest {
   @Test
   void onlyOneThreadSpinsTheOthersGoAheadUngated() throws Exception {
     DefinitionGate gate = new DefinitionGate(NEVER);
-    CountDownLatch holding = new CountDownLatch(1);
     CountDownLatch letGo = new CountDownLatch(1);
-    CompletableFuture<Object> holder = async(() -> gate.run(() -> {
-      holding.countDown();
-      letGo.await();
-      return null;
-    }));
-    holding.await();
+    CompletableFuture<Object> holder = holdUntil(gate, letGo);
     CompletableFuture<Boolean> spinner = async(() -> gate.run(gate::isHeldByCurrentThread));
-    while (!gate.hasSpinner()) {
-      Thread.onSpinWait();
-    }
+    awaitSpinner(gate);
 
     // A third thread neither waits for the holder nor gets the gate: it runs as it would without one.
     Thread third = Thread.ofPlatform().start(() -> assertThat(gate.run(gate::isHeldByCurrentThread)).isFalse());
@@ -100,14 +104,8 @@ class DefinitionGateTest {
   @Test
   void aSpinnerPastItsLimitGoesAheadWithoutTheGate() throws Exception {
     DefinitionGate gate = new DefinitionGate(TimeUnit.MILLISECONDS.toNanos(1));
-    CountDownLatch holding = new CountDownLatch(1);
     CountDownLatch letGo = new CountDownLatch(1);
-    CompletableFuture<Object> holder = async(() -> gate.run(() -> {
-      holding.countDown();
-      letGo.await();
-      return null;
-    }));
-    holding.await();
+    CompletableFuture<Object> holder = holdUntil(gate, letGo);
 
     // The holder never lets go while the second thread runs: it must not wait for it.
     boolean held = async(() -> gate.run(gate::isHeldByCurrentThread)).get(10, TimeUnit.SECONDS);
