@@ -4,7 +4,6 @@ import dev.embla.faas.benchmarks.functions.HoldHandler;
 import dev.embla.faas.spi.RequestHandler;
 import java.io.IOException;
 import java.io.InputStream;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,8 +29,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * keeps Lambda's per-environment statics, so the driver always exits 0.
  */
 final class ClassLoadingFloor {
-
-  private static final Duration WARM_UP_LIMIT = Duration.ofSeconds(150);
 
   private ClassLoadingFloor() {}
 
@@ -96,16 +93,16 @@ final class ClassLoadingFloor {
       } catch (ReflectiveOperationException e) {
         throw new IllegalStateException(e);
       }
-    }, WARM_UP_LIMIT).describe("bare steady-state cold start"));
+    }, CompilerQuiet.LIMIT).describe("bare steady-state cold start"));
     // One pass to compile the measuring loop itself (its first run is an on-stack replacement of a new loop), then the
     // pass that counts.
     steadySample(bytes, new long[steady]);
     CompilerQuiet.Span steadySpan = compilers.startSpan();
     long[] cold = steadySample(bytes, new long[steady]);
     Arrays.sort(cold);
-    long coldP99 = pct(cold, 99);
+    long coldP99 = ConcurrencyDrivers.pct(cold, 99);
     System.out.printf(Locale.ROOT, "bare steady-state cold start (%d sequential, to the handler's entry): p50 %.1f us,"
-        + " p99 %.1f us; compilers busy %.1f%% of a core meanwhile%n", steady, pct(cold, 50) / 1e3, coldP99 / 1e3,
+        + " p99 %.1f us; compilers busy %.1f%% of a core meanwhile%n", steady, ConcurrencyDrivers.pct(cold, 50) / 1e3, coldP99 / 1e3,
         100 * steadySpan.busyShare());
     System.gc();
 
@@ -120,7 +117,7 @@ final class ClassLoadingFloor {
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }
-    }, WARM_UP_LIMIT).describe("bare bursts"));
+    }, CompilerQuiet.LIMIT).describe("bare bursts"));
     long[] all = new long[measured * n];
     long rampNanos = 0;
     for (int m = 0; m < measured; m++) {
@@ -132,8 +129,8 @@ final class ClassLoadingFloor {
     System.out.printf(Locale.ROOT, "bare burst: %d measured bursts of %d: %.0f new class loaders/s; from the call to"
             + " the handler's entry p50 %.1f us, p99 %.1f us; bare steady-state p99 %.1f us; ratio %.2f (reference:"
             + " the floor the JVM and the kernel leave for the burst goal's <= 2)%n", measured, n,
-        measured * n / (rampNanos / 1e9), pct(all, 50) / 1e3, pct(all, 99) / 1e3, coldP99 / 1e3,
-        pct(all, 99) / (double) coldP99);
+        measured * n / (rampNanos / 1e9), ConcurrencyDrivers.pct(all, 50) / 1e3, ConcurrencyDrivers.pct(all, 99) / 1e3, coldP99 / 1e3,
+        ConcurrencyDrivers.pct(all, 99) / (double) coldP99);
     return true;
   }
 
@@ -167,13 +164,9 @@ final class ClassLoadingFloor {
     long ramp = lastEntry - start;
     System.out.printf(Locale.ROOT, "%s bare burst %d: %d cold starts in %.1f ms: %.0f/s; from the call to the entry"
             + " p50 %.1f us, p99 %.1f us; compilers %.1f ms%n", warmup ? "warm-up" : "measured", b + 1, n, ramp / 1e6,
-        n / (ramp / 1e9), pct(latency, 50) / 1e3, pct(latency, 99) / 1e3, span.compiledNanos() / 1e6);
+        n / (ramp / 1e9), ConcurrencyDrivers.pct(latency, 50) / 1e3, ConcurrencyDrivers.pct(latency, 99) / 1e3, span.compiledNanos() / 1e6);
     Thread.sleep(300);
     System.gc();
     return new long[][] {latency, {ramp}};
-  }
-
-  private static long pct(long[] sorted, int percentile) {
-    return sorted[Math.min(sorted.length - 1, sorted.length * percentile / 100)];
   }
 }

@@ -35,6 +35,12 @@ final class CompilerQuiet {
   /** The length of one observation window. */
   static final Duration WINDOW = Duration.ofSeconds(1);
 
+  /**
+   * The longest a benchmark's or driver's warm-up waits for the compilers to go quiet, unless it has a reason of its own
+   * ({@code deadline-js} waits 3 minutes): past the 40 s to two minutes that compiling the Graal compiler took here.
+   */
+  static final Duration LIMIT = Duration.ofSeconds(150);
+
   /** How many quiet windows in a row count as quiet. */
   static final int QUIET_WINDOWS = 10;
 

@@ -65,9 +65,6 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class ConcurrencyDrivers {
 
-  /** The longest the steady-state measurement warms up for, waiting for the compilers to go quiet. */
-  private static final Duration WARM_UP_LIMIT = Duration.ofSeconds(150);
-
   /** How long each burst invocation holds its environment. */
   static final int HOLD_MS = 200;
 
@@ -113,7 +110,7 @@ final class ConcurrencyDrivers {
       for (int i = 0; i < steady; i++) {
         local.invokeCold("noop", "\"w\"".getBytes());
       }
-      System.out.println(compilers.warmUntilQuiet(() -> local.invokeCold("noop", "\"w\"".getBytes()), WARM_UP_LIMIT)
+      System.out.println(compilers.warmUntilQuiet(() -> local.invokeCold("noop", "\"w\"".getBytes()), CompilerQuiet.LIMIT)
           .describe("steady-state cold start"));
       CompilerQuiet.Span steadySpan = compilers.startSpan();
       long[] cold = new long[steady];
@@ -149,7 +146,7 @@ final class ConcurrencyDrivers {
         } catch (Exception e) {
           throw new IllegalStateException(e);
         }
-      }, WARM_UP_LIMIT).describe("bursts"));
+      }, CompilerQuiet.LIMIT).describe("bursts"));
       for (int m = 0; m < measured; m++) {
         Burst burst = cycle(engine, runtime, code, n, next[0] + m, false, compilers);
         System.arraycopy(burst.latencies, 0, all, m * n, n);
@@ -324,7 +321,8 @@ final class ConcurrencyDrivers {
     return start;
   }
 
-  private static long pct(long[] sorted, int percentile) {
+  /** The {@code percentile}th value of {@code sorted}, by nearest rank from below. */
+  static long pct(long[] sorted, int percentile) {
     return sorted[Math.min(sorted.length - 1, sorted.length * percentile / 100)];
   }
 }

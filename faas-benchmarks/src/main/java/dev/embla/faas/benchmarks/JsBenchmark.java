@@ -63,9 +63,6 @@ public class JsBenchmark {
   private static final String WRAPPER_HEAD = "(function (exports, require, module, __filename, __dirname) { ";
   private static final String WRAPPER_TAIL = "\n})";
 
-  /** The longest the warm-up before JMH's waits for the compilers to go quiet. */
-  private static final Duration WARM_UP_LIMIT = Duration.ofSeconds(150);
-
   private final CompilerQuiet compilers = new CompilerQuiet();
   private CompilerQuiet.Span iteration;
 
@@ -130,7 +127,7 @@ public class JsBenchmark {
       case "jsColdDirect" -> this::jsColdDirect;
       default -> throw new IllegalStateException("no warm-up step for " + benchmark);
     };
-    CompilerQuiet.Outcome warm = compilers.warmUntilQuiet(step, WARM_UP_LIMIT);
+    CompilerQuiet.Outcome warm = compilers.warmUntilQuiet(step, CompilerQuiet.LIMIT);
     System.out.println(warm.describe(benchmark));
   }
 

@@ -12,8 +12,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * two then share one core in scheduler ticks (4 ms here) while the other core idles. In a burst of cold starts on
  * two virtual-thread carriers that turned a cold start of about 100 µs into 1-4 ms for a few percent of the calls,
  * with no engine code involved: a bare class loader per call shows the same (docs/BENCHMARKS.md, stop 15). With the
- * definitions taken in turn and the waiter spinning, no thread sleeps on those mutexes, and the burst's p99 fell to
- * about twice a lone cold start's.
+ * definitions taken in turn and the waiter spinning, no thread sleeps on those mutexes, and the burst's p99 fell from
+ * 1.9-4.0 ms to 0.30-0.37 ms, 1.9 to 3.4 times a lone cold start's.
  *
  * <p><b>Bounded, so it can never hurt much.</b> At most one thread spins at a time, and for at most
  * {@link #SPIN_LIMIT_NANOS}; any other thread, and a spinner past its limit, goes ahead without the gate, exactly as
@@ -27,7 +27,10 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class DefinitionGate {
 
-  /** The longest a waiter spins before going ahead ungated: a few class definitions' time. */
+  /**
+   * The longest a waiter spins before going ahead ungated: well past one definition (tens of microseconds), well short
+   * of a scheduler tick (4 ms). 250 µs gave up too often and 4 ms cost the burst's median (docs/BENCHMARKS.md, stop 15).
+   */
   static final long SPIN_LIMIT_NANOS = 1_000_000;
 
   /** The gate every environment of every engine in this class loader shares, as HotSpot's mutexes are JVM-wide. */
