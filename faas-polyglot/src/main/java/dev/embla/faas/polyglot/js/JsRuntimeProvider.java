@@ -38,8 +38,6 @@ public final class JsRuntimeProvider implements RuntimeProvider {
   static final int BLANK_CONTEXTS_DEFAULT = 256;
   private static final int BLANK_CONTEXTS_MIN = 8;
   private static final Duration BLANK_CONTEXTS_QUIET = Duration.ofMillis(50);
-  // Evaluating anything initialises the realm, which is what a blank context is made ahead for
-  private static final Source REALM = Source.newBuilder("js", "0", "embla-blank.js").cached(true).buildLiteral();
 
   private final Object lock = new Object();
   private final int blankContextsMax;
@@ -116,11 +114,16 @@ public final class JsRuntimeProvider implements RuntimeProvider {
         // Globals that Node does not have, or that the runtime layer replaces (GraalJS's own console, print and the
         // Graal object): every context would build them for nothing. CONSTRAINED refuses the options for the others
         // of this kind (Polyglot, the Java packages, a global `arguments`).
+        // Evaluating anything initialises the realm, which is what a blank context is made ahead for. Built here and
+        // not in a static field: building a Source starts Truffle, whose runtime then hooks every virtual thread's
+        // mount and unmount in the JVM (a JVMTI event and a JNI upcall each), and a host that never runs JavaScript
+        // must not pay for that.
+        Source realm = Source.newBuilder("js", "0", "embla-blank.js").cached(true).buildLiteral();
         Engine created = PolyglotEngines.newEngine("js", "nodejs", "GraalJS", LOG,
             Map.of("js.console", "false", "js.print", "false", "js.graal-builtin", "false"));
         // Published before the engine: prepare() reads the engine, then the pool.
         blankContexts = new BlankContexts<Void>("nodejs",
-            (files, out, err) -> BlankContexts.Made.evaluate(newContext(created, files, out, err), REALM, null),
+            (files, out, err) -> BlankContexts.Made.evaluate(newContext(created, files, out, err), realm, null),
             none -> { }, BLANK_CONTEXTS_MIN, blankContextsMax, BLANK_CONTEXTS_QUIET, System::nanoTime);
         engine = created;
       }
