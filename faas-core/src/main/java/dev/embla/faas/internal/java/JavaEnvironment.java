@@ -344,7 +344,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
   private Object read(Type type, byte[] payload) {
     ObjectReader r = reader;
     if (r == null) {
-      r = Payloads.isJdkType(type) ? function.jdkReader(type) : mapper().readerFor(mapper().constructType(type));
+      r = Payloads.isJdkType(type) ? Payloads.jdkReader(type) : mapper().readerFor(mapper().constructType(type));
       reader = r;
     }
     try {

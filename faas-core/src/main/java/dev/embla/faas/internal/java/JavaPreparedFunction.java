@@ -4,21 +4,16 @@ import dev.embla.faas.spi.runtime.EnvironmentContext;
 import dev.embla.faas.spi.runtime.FunctionDefinition;
 import dev.embla.faas.spi.runtime.PreparedFunction;
 import java.io.IOException;
-import java.lang.reflect.Type;
-import java.util.concurrent.ConcurrentHashMap;
-import tools.jackson.databind.ObjectReader;
 
 /**
- * One version of a Java function: its code package with the cache of rewritten class bytes, the resolved handler,
- * and readers for handler inputs made only of JDK types. Each {@link #newEnvironment} creates a fresh class loader
- * over the same cached bytes.
+ * One version of a Java function: its code package with the cache of rewritten class bytes and the resolved handler.
+ * Each {@link #newEnvironment} creates a fresh class loader over the same cached bytes.
  */
 final class JavaPreparedFunction implements PreparedFunction {
 
   private final FunctionDefinition definition;
   private final CodePackage code;
   private final HandlerSpec spec;
-  private final ConcurrentHashMap<Type, ObjectReader> jdkReaders = new ConcurrentHashMap<>(2);
 
   JavaPreparedFunction(FunctionDefinition definition, CodePackage code, HandlerSpec spec) {
     this.definition = definition;
@@ -57,10 +52,5 @@ final class JavaPreparedFunction implements PreparedFunction {
   @Override
   public boolean checksPayloadSyntax() {
     return spec.arguments().contains(HandlerSpec.Arg.INPUT);
-  }
-
-  /** Returns the shared reader for {@code type}, which must name JDK classes only (see {@link Payloads}). */
-  ObjectReader jdkReader(Type type) {
-    return jdkReaders.computeIfAbsent(type, t -> Payloads.SHARED.readerFor(Payloads.SHARED.constructType(t)));
   }
 }

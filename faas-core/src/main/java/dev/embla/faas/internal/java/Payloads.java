@@ -9,8 +9,10 @@ import java.lang.reflect.WildcardType;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.MapperFeature;
+import tools.jackson.databind.ObjectReader;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -25,6 +27,10 @@ final class Payloads {
 
   static final byte[] NULL = {'n', 'u', 'l', 'l'};
 
+  // Readers for JDK-only input types, shared by every version: such a type is the same in every class loader, and
+  // holds no function class. As many entries as distinct JDK input types among the handlers ever registered.
+  private static final ConcurrentHashMap<Type, ObjectReader> JDK_READERS = new ConcurrentHashMap<>();
+
   // How many values isJdkValue looks at before it assumes the worst; serialising visits them all anyway.
   private static final int SCAN_BUDGET = 10_000;
 
@@ -38,6 +44,25 @@ final class Payloads {
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
         .disable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
         .build();
+  }
+
+  /**
+   * Returns the shared reader for {@code type}, which must name JDK classes only ({@link #isJdkType}). Never blocks:
+   * racing first calls each build a reader and one is kept. (A {@code computeIfAbsent} here made every environment's
+   * first call that arrived while another built the reader wait on a monitor; a virtual thread that waits on a monitor
+   * leaves its carrier and queues again behind every other runnable one, which in a burst of cold starts is
+   * milliseconds.)
+   */
+  static ObjectReader jdkReader(Type type) {
+    ObjectReader reader = JDK_READERS.get(type);
+    if (reader == null) {
+      reader = SHARED.readerFor(SHARED.constructType(type));
+      ObjectReader raced = JDK_READERS.putIfAbsent(type, reader);
+      if (raced != null) {
+        reader = raced;
+      }
+    }
+    return reader;
   }
 
   /** Returns whether every class named by {@code type} is the JDK's. */

@@ -1,0 +1,71 @@
+package dev.embla.faas.internal.java;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.reflect.Type;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.ObjectReader;
+
+class PayloadsTest {
+
+  @SuppressWarnings("unused") // read by reflection: two declarations of the same JDK type
+  private static void first(Map<String, List<Integer>> in) {}
+
+  @SuppressWarnings("unused")
+  private static void second(Map<String, List<Integer>> in) {}
+
+  @SuppressWarnings("unused") // a type no other test asks a reader for, so the calls below are its first
+  private static void raced(Map<Short, List<Byte>> in) {}
+
+  private static Type parameterOf(String method) throws NoSuchMethodException {
+    return PayloadsTest.class.getDeclaredMethod(method, Map.class).getGenericParameterTypes()[0];
+  }
+
+  @Test
+  void jdkReader_isSharedByEveryDeclarationOfTheSameType() throws Exception {
+    // As two versions (two class loaders) of a handler would see it: equal, but not the same Type object
+    Type a = parameterOf("first");
+    Type b = parameterOf("second");
+    assertThat(a).isNotSameAs(b).isEqualTo(b);
+
+    ObjectReader reader = Payloads.jdkReader(a);
+
+    assertThat(Payloads.jdkReader(b)).isSameAs(reader);
+    Map<String, List<Integer>> value = reader.readValue("{\"k\":[1,2]}");
+    assertThat(value).containsEntry("k", List.of(1, 2));
+  }
+
+  @Test
+  void jdkReader_racingFirstCallsAllGetTheReaderThatIsKept() throws Exception {
+    int threads = 16;
+    Type type = parameterOf("raced");
+    CountDownLatch start = new CountDownLatch(1);
+    Set<ObjectReader> seen = ConcurrentHashMap.newKeySet();
+    try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+      List<Future<?>> calls = new ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        calls.add(pool.submit(() -> {
+          start.await();
+          seen.add(Payloads.jdkReader(type));
+          return null;
+        }));
+      }
+      start.countDown();
+      for (Future<?> call : calls) {
+        call.get(30, TimeUnit.SECONDS);
+      }
+    }
+
+    assertThat(seen).hasSize(1).containsExactly(Payloads.jdkReader(type));
+  }
+}
