@@ -86,6 +86,34 @@ class EnvironmentPoolTest {
   }
 
   @Test
+  void concurrentSet_startsEmptyAndKeepsEveryElementAddedFromManyThreads() throws Exception {
+    Set<Integer> set = EnvironmentPool.concurrentSet();
+    assertThat(set).isEmpty();
+    CountDownLatch start = new CountDownLatch(1);
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<?>> adds = new ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        int base = t * 1_000;
+        adds.add(threads.submit(() -> {
+          start.await();
+          for (int i = 0; i < 1_000; i++) {
+            set.add(base + i);
+          }
+          return null;
+        }));
+      }
+      start.countDown();
+      for (Future<?> add : adds) {
+        add.get(30, TimeUnit.SECONDS);
+      }
+    }
+
+    assertThat(set).hasSize(8_000).contains(0, 4_321, 7_999);
+    assertThat(set.remove(4_321)).isTrue();
+    assertThat(set).hasSize(7_999).doesNotContain(4_321);
+  }
+
+  @Test
   void acquire_emptyPoolHasNothing_thenReusesWhatWasReleased() {
     assertThat(pool.acquire()).isNull();
     PooledEnvironment env = created();
