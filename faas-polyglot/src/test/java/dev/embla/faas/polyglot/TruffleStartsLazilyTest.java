@@ -7,18 +7,23 @@ import dev.embla.faas.polyglot.js.JsRuntimeProvider;
 import dev.embla.faas.polyglot.python.PyRuntimeProvider;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A host with this module on its class path but no guest-language function must not start Truffle. Once started,
  * Truffle's runtime hooks every virtual thread's mount and unmount in the JVM (a JVMTI event and a JNI upcall each,
- * under a JVM-wide mutex), which slows every virtual thread of the host, Java functions' included. A child JVM builds
+ * and a JVM-wide mutex on a new virtual thread's first mount), which slows every virtual thread of the host, Java
+ * functions' included. A child JVM builds
  * an engine, which instantiates both runtime providers, and logs each class it loads; none may be Truffle's.
  */
 class TruffleStartsLazilyTest {
+
+  @TempDir Path dir;
 
   @Test
   void buildingAnEngineLoadsTheProvidersButNotTruffle() throws Exception {
@@ -30,14 +35,20 @@ class TruffleStartsLazilyTest {
         .noneMatch(name -> name.startsWith("com.oracle.truffle."));
   }
 
-  private static List<String> classesLoadedBy(Class<?> main) throws IOException, InterruptedException {
+  private List<String> classesLoadedBy(Class<?> main) throws IOException, InterruptedException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Path log = dir.resolve("child.log");
     Process child = new ProcessBuilder(java, "-Xlog:class+load=info:stdout:tags", "-cp",
         System.getProperty("java.class.path"), main.getName())
         .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
         .start();
-    String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    boolean exited = child.waitFor(60, TimeUnit.SECONDS);
+    if (!exited) {
+      child.destroyForcibly();
+    }
+    String out = Files.readString(log, StandardCharsets.UTF_8);
+    assertThat(exited).as("the child exited within 60 s").isTrue();
     assertThat(child.exitValue()).as(out).isZero();
     // "[class,load] java.lang.Object source: shared objects file"; the child's own marker line is a plain line
     return out.lines()

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.JavaType;
 import tools.jackson.databind.MapperFeature;
 import tools.jackson.databind.ObjectReader;
 import tools.jackson.databind.json.JsonMapper;
@@ -27,9 +28,11 @@ final class Payloads {
 
   static final byte[] NULL = {'n', 'u', 'l', 'l'};
 
-  // Readers for JDK-only input types, shared by every version: such a type is the same in every class loader, and
-  // holds no function class. As many entries as distinct JDK input types among the handlers ever registered.
-  private static final ConcurrentHashMap<Type, ObjectReader> JDK_READERS = new ConcurrentHashMap<>();
+  // Readers for JDK-only input types, shared by every version. Keyed by Jackson's JavaType, which names classes only
+  // (all of them the JDK's), not by the reflective Type: a wildcard's Type refers to the method it was read from, and
+  // so to the function's class loader. As many entries as distinct JDK input types among the handlers ever
+  // registered; a host that registers code from untrusted tenants bounds that with its own limits on registrations.
+  private static final ConcurrentHashMap<JavaType, ObjectReader> JDK_READERS = new ConcurrentHashMap<>();
 
   // How many values isJdkValue looks at before it assumes the worst; serialising visits them all anyway.
   private static final int SCAN_BUDGET = 10_000;
@@ -54,10 +57,11 @@ final class Payloads {
    * milliseconds.)
    */
   static ObjectReader jdkReader(Type type) {
-    ObjectReader reader = JDK_READERS.get(type);
+    JavaType key = SHARED.constructType(type);
+    ObjectReader reader = JDK_READERS.get(key);
     if (reader == null) {
-      reader = SHARED.readerFor(SHARED.constructType(type));
-      ObjectReader raced = JDK_READERS.putIfAbsent(type, reader);
+      reader = SHARED.readerFor(key);
+      ObjectReader raced = JDK_READERS.putIfAbsent(key, reader);
       if (raced != null) {
         reader = raced;
       }

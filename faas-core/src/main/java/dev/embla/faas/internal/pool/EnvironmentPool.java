@@ -48,10 +48,11 @@ public final class EnvironmentPool {
    * queues again behind every runnable one, which in a burst of cold starts on a new function is milliseconds for a
    * call that lost a race of nanoseconds.
    */
-  @SuppressWarnings({"unchecked", "rawtypes"})
   static <T> Set<T> concurrentSet() {
-    ConcurrentHashMap map = new ConcurrentHashMap<>();
-    map.compute(new Object(), (key, value) -> null); // creates the table, inserts nothing
+    ConcurrentHashMap<T, Boolean> map = new ConcurrentHashMap<>();
+    @SuppressWarnings("unchecked") // compute with a key of no type T: it creates the table and inserts nothing
+    ConcurrentHashMap<Object, Boolean> untyped = (ConcurrentHashMap<Object, Boolean>) (ConcurrentHashMap<?, ?>) map;
+    untyped.compute(new Object(), (key, value) -> null);
     return map.keySet(Boolean.TRUE);
   }
 

@@ -2,6 +2,9 @@ package dev.embla.faas.internal.java;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.ref.WeakReference;
 import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +30,12 @@ class PayloadsTest {
   @SuppressWarnings("unused") // a type no other test asks a reader for, so the calls below are its first
   private static void raced(Map<Short, List<Byte>> in) {}
 
+  /** Defined again in a throwaway loader: a handler whose input type is JDK-only but has a wildcard. */
+  public static final class WildcardHandler {
+    /** The handler method. */
+    public static void handle(Map<String, ? extends Number> in) {}
+  }
+
   private static Type parameterOf(String method) throws NoSuchMethodException {
     return PayloadsTest.class.getDeclaredMethod(method, Map.class).getGenericParameterTypes()[0];
   }
@@ -46,7 +55,7 @@ class PayloadsTest {
   }
 
   @Test
-  void jdkReader_racingFirstCallsAllGetTheReaderThatIsKept() throws Exception {
+  void jdkReader_racingFirstCallsAllGetTheSameReader() throws Exception {
     int threads = 16;
     Type type = parameterOf("raced");
     CountDownLatch start = new CountDownLatch(1);
@@ -67,5 +76,53 @@ class PayloadsTest {
     }
 
     assertThat(seen).hasSize(1).containsExactly(Payloads.jdkReader(type));
+  }
+
+  @Test
+  void jdkReader_keepsNoHandlersClassLoaderAlive() throws Exception {
+    // A reflective wildcard type refers to the method it was read from, and so to the handler's class and loader:
+    // the shared cache must not keep it.
+    WeakReference<ClassLoader> loader = readWildcardInputOfAThrowawayLoader();
+
+    for (int i = 0; i < 50 && loader.get() != null; i++) {
+      System.gc();
+    }
+
+    assertThat(loader.get()).as("the handler's class loader, after a reader for its input type was made").isNull();
+  }
+
+  private static WeakReference<ClassLoader> readWildcardInputOfAThrowawayLoader() throws Exception {
+    ClassLoader throwaway = new Throwaway(WildcardHandler.class);
+    Class<?> handler = Class.forName(WildcardHandler.class.getName(), true, throwaway);
+    Type input = handler.getMethod("handle", Map.class).getGenericParameterTypes()[0];
+    assertThat(handler.getClassLoader()).isSameAs(throwaway);
+    assertThat(Payloads.isJdkType(input)).isTrue();
+
+    Map<String, Number> value = Payloads.jdkReader(input).readValue("{\"n\":1}");
+
+    assertThat(value).containsEntry("n", 1);
+    return new WeakReference<>(throwaway);
+  }
+
+  /** Defines one class from its bytes; everything else from the platform loader (the JDK). */
+  private static final class Throwaway extends ClassLoader {
+    private final String name;
+    private final byte[] bytes;
+
+    Throwaway(Class<?> cls) throws IOException {
+      super(ClassLoader.getPlatformClassLoader());
+      this.name = cls.getName();
+      try (InputStream in = cls.getResourceAsStream("/" + name.replace('.', '/') + ".class")) {
+        this.bytes = in.readAllBytes();
+      }
+    }
+
+    @Override
+    protected Class<?> findClass(String className) throws ClassNotFoundException {
+      if (!className.equals(name)) {
+        throw new ClassNotFoundException(className);
+      }
+      return defineClass(className, bytes, 0, bytes.length);
+    }
   }
 }

@@ -111,14 +111,14 @@ public final class JsRuntimeProvider implements RuntimeProvider {
         throw new IllegalStateException("the nodejs runtime is closed");
       }
       if (engine == null) {
-        // Globals that Node does not have, or that the runtime layer replaces (GraalJS's own console, print and the
-        // Graal object): every context would build them for nothing. CONSTRAINED refuses the options for the others
-        // of this kind (Polyglot, the Java packages, a global `arguments`).
         // Evaluating anything initialises the realm, which is what a blank context is made ahead for. Built here and
         // not in a static field: building a Source starts Truffle, whose runtime then hooks every virtual thread's
         // mount and unmount in the JVM (a JVMTI event and a JNI upcall each), and a host that never runs JavaScript
         // must not pay for that.
         Source realm = Source.newBuilder("js", "0", "embla-blank.js").cached(true).buildLiteral();
+        // Globals that Node does not have, or that the runtime layer replaces (GraalJS's own console, print and the
+        // Graal object): every context would build them for nothing. CONSTRAINED refuses the options for the others
+        // of this kind (Polyglot, the Java packages, a global `arguments`).
         Engine created = PolyglotEngines.newEngine("js", "nodejs", "GraalJS", LOG,
             Map.of("js.console", "false", "js.print", "false", "js.graal-builtin", "false"));
         // Published before the engine: prepare() reads the engine, then the pool.
