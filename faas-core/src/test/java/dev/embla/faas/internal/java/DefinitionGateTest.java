@@ -11,6 +11,13 @@ import org.junit.jupiter.api.Test;
 
 class DefinitionGateTest {
 
+  /** Starts a thread that spins for the held gate, returns once it spins; the future says whether it got the gate. */
+  private static CompletableFuture<Boolean> spinBehindHolder(DefinitionGate gate) {
+    CompletableFuture<Boolean> spinner = async(() -> gate.run(gate::isHeldByCurrentThread));
+    awaitSpinner(gate);
+    return spinner;
+  }
+
   private static final long NEVER = TimeUnit.HOURS.toNanos(1);
 
   /** Runs {@code work} on a platform thread of its own (the common pool may have a single thread on two cores). */
@@ -73,8 +80,7 @@ class DefinitionGateTest {
     CountDownLatch letGo = new CountDownLatch(1);
     CompletableFuture<Object> holder = holdUntil(gate, letGo);
 
-    CompletableFuture<Boolean> waiter = async(() -> gate.run(gate::isHeldByCurrentThread));
-    awaitSpinner(gate);
+    CompletableFuture<Boolean> waiter = spinBehindHolder(gate);
     assertThat(waiter).isNotDone();
     letGo.countDown();
 
@@ -87,8 +93,7 @@ class DefinitionGateTest {
     DefinitionGate gate = new DefinitionGate(NEVER);
     CountDownLatch letGo = new CountDownLatch(1);
     CompletableFuture<Object> holder = holdUntil(gate, letGo);
-    CompletableFuture<Boolean> spinner = async(() -> gate.run(gate::isHeldByCurrentThread));
-    awaitSpinner(gate);
+    CompletableFuture<Boolean> spinner = spinBehindHolder(gate);
 
     // A third thread neither waits for the holder nor gets the gate: it runs as it would without one.
     Thread third = Thread.ofPlatform().start(() -> assertThat(gate.run(gate::isHeldByCurrentThread)).isFalse());
