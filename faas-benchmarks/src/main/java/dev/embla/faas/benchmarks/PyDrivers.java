@@ -1,5 +1,8 @@
 package dev.embla.faas.benchmarks;
 
+import static dev.embla.faas.benchmarks.Drivers.ms;
+import static dev.embla.faas.benchmarks.Drivers.pct;
+
 import dev.embla.faas.FaasEngine;
 import dev.embla.faas.FunctionCode;
 import dev.embla.faas.FunctionConfig;
@@ -270,15 +273,6 @@ final class PyDrivers {
     }
   }
 
-  private static long pct(long[] sorted, int p) {
-    int idx = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
-    return sorted[Math.max(0, Math.min(sorted.length - 1, idx))];
-  }
-
-  private static double ms(long nanos) {
-    return nanos / 1_000_000.0;
-  }
-
   private static long usedHeap() throws InterruptedException {
     for (int i = 0; i < 4; i++) {
       System.gc();
@@ -326,9 +320,9 @@ final class PyDrivers {
       System.out.printf(Locale.ROOT, "cancel-py: %d bare GraalPy contexts running 'while True: pass', close(true) from"
               + " another thread%n  the looping thread got its exception after: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms,"
               + " max %.3f ms%n  close(true) returned after: p50 %.3f ms, p90 %.3f ms, max %.3f ms%n", samples,
-          Drivers.ms(Drivers.pct(unwound, 50)), Drivers.ms(Drivers.pct(unwound, 90)),
-          Drivers.ms(Drivers.pct(unwound, 99)), Drivers.ms(unwound[samples - 1]), Drivers.ms(Drivers.pct(closed, 50)),
-          Drivers.ms(Drivers.pct(closed, 90)), Drivers.ms(closed[samples - 1]));
+          ms(pct(unwound, 50)), ms(pct(unwound, 90)),
+          ms(pct(unwound, 99)), ms(unwound[samples - 1]), ms(pct(closed, 50)),
+          ms(pct(closed, 90)), ms(closed[samples - 1]));
       return true;
     }
   }
