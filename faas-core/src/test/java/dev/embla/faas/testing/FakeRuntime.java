@@ -32,6 +32,10 @@ public final class FakeRuntime implements RuntimeProvider {
   public volatile CountDownLatch gate = new CountDownLatch(0);
   /** Counts down when a {@code block} handler has started. */
   public volatile CountDownLatch started = new CountDownLatch(0);
+  /** The Init of a {@code slowinit} handler waits here until a test counts it down. */
+  public volatile CountDownLatch initGate = new CountDownLatch(0);
+  /** Counts down when a {@code slowinit} handler's Init has started. */
+  public volatile CountDownLatch initStarted = new CountDownLatch(0);
   /** The most invocations ever seen in one environment at once; must stay at most 1 unless the function allows more. */
   public final AtomicInteger maxConcurrentPerEnvironment = new AtomicInteger();
   /** Versions prepared. */
@@ -120,6 +124,17 @@ public final class FakeRuntime implements RuntimeProvider {
     @Override
     public void init() {
       inits.incrementAndGet();
+      if (definition.handler().equals("slowinit")) {
+        CountDownLatch waitFor = initGate; // read before signalling, as the block handler reads its gate
+        initStarted.countDown();
+        try {
+          if (!waitFor.await(10, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("slowinit: the test never opened the init gate");
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       if (definition.handler().equals("initfail")) {
         throw new FunctionFailure(FunctionFailure.Kind.INIT, "java.lang.IllegalStateException", "init failed",
             List.of("demo.Init.<clinit>(Init.java:3)"), null);

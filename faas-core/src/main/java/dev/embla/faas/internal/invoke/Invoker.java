@@ -303,7 +303,7 @@ public final class Invoker {
     int ok = 0;
     try {
       for (int i = 0; i < count; i++) {
-        PooledEnvironment env = version.pool().create();
+        PooledEnvironment env = version.pool().createNew();
         if (env == null) {
           break; // retired meanwhile
         }

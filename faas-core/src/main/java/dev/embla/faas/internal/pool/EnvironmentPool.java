@@ -183,6 +183,20 @@ public final class EnvironmentPool {
    * @return the environment, or null if the pool is retired (the caller resolves the function again)
    */
   public PooledEnvironment create() {
+    return create(true);
+  }
+
+  /**
+   * Like {@link #create()}, but never joins a shared environment in Init: always a new environment, whose Init the
+   * caller runs. Provisioning and pre-warming count environments, not lanes, and run Init on what they get.
+   *
+   * @return the environment, or null if the pool is retired
+   */
+  public PooledEnvironment createNew() {
+    return create(false);
+  }
+
+  private PooledEnvironment create(boolean mayJoin) {
     if (retired) {
       return null;
     }
@@ -193,10 +207,12 @@ public final class EnvironmentPool {
       // under one lock (cold path only), so that a burst fills environments instead of making one per arrival.
       EnvironmentLanes joined = null;
       synchronized (initializing) {
-        for (EnvironmentLanes l : initializing) {
-          if (l.claim()) {
-            joined = l;
-            break;
+        if (mayJoin) {
+          for (EnvironmentLanes l : initializing) {
+            if (l.claim()) {
+              joined = l;
+              break;
+            }
           }
         }
         if (joined == null) {
@@ -210,7 +226,7 @@ public final class EnvironmentPool {
           busy.increment();
           return lane;
         }
-        return create(); // its Init failed, or others took its lanes: look again
+        return create(true); // its Init failed, or others took its lanes: look again
       }
     }
     try {
@@ -585,7 +601,7 @@ public final class EnvironmentPool {
 
   /** Creates an environment for provisioned concurrency, owned by the caller, who runs its Init and releases it. */
   public PooledEnvironment createProvisioned() {
-    PooledEnvironment env = create();
+    PooledEnvironment env = createNew();
     if (env != null) {
       env.provisioned = true;
     }

@@ -142,6 +142,37 @@ class SeveralInvocationsPerEnvironmentTest {
     assertThat(engine.getFunctionMetrics("wide").coldStarts()).isZero();
   }
 
+  /** Runs each task on a thread of its own (the common pool has one thread on two cores). */
+  private static final java.util.concurrent.Executor OWN_THREAD = task -> Thread.ofVirtual().start(task);
+
+  /** Starts a call whose new environment stays in Init until the test counts {@code runtime.initGate} down. */
+  private CompletableFuture<InvocationResult> callStuckInInit(String name) throws Exception {
+    runtime.initGate = new CountDownLatch(1);
+    runtime.initStarted = new CountDownLatch(1);
+    CompletableFuture<InvocationResult> call = CompletableFuture.supplyAsync(() -> engine.invoke(name, "1"), OWN_THREAD);
+    assertThat(runtime.initStarted.await(10, TimeUnit.SECONDS)).isTrue();
+    return call;
+  }
+
+  @Test
+  void provisioningAndPrewarm_neverJoinAnEnvironmentStillInInit_eachInitialisesItsOwn() throws Exception {
+    engine(100, 1 << 20);
+    create("wide", "fake", "slowinit", 4);
+    CompletableFuture<InvocationResult> call = callStuckInInit("wide");
+    engine.putProvisionedConcurrency("wide", 1);
+    CompletableFuture<Integer> prewarmed = CompletableFuture.supplyAsync(() -> engine.prewarm("wide", 1), OWN_THREAD);
+    // Joining the call's environment would wait for its Init and then run Init on it again; each makes its own.
+    Await.until("three environments in Init", Duration.ofSeconds(5), () -> runtime.environments.size() == 3);
+    runtime.initGate.countDown();
+    assertThat(call.get(10, TimeUnit.SECONDS).isError()).isFalse();
+    assertThat(prewarmed.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+    Await.until("ready", () -> engine.getProvisionedConcurrency("wide").orElseThrow().status()
+        == dev.embla.faas.ProvisionedConcurrencyConfig.Status.READY);
+    assertThat(runtime.environments).hasSize(3).allSatisfy(e -> assertThat(e.inits).hasValue(1));
+    assertThat(engine.poolOf("wide").idleCount()).isEqualTo(12); // three environments, four lanes each
+    assertThat(engine.getProvisionedConcurrency("wide").orElseThrow().allocated()).isEqualTo(1);
+  }
+
   @Test
   void singleThreadedRuntimeRefusesMoreThanOne_atCreateAndUpdate() throws Exception {
     engine(100, 1 << 20);
