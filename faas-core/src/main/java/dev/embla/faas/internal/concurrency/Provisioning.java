@@ -4,6 +4,7 @@ import dev.embla.faas.FaasException;
 import dev.embla.faas.FunctionError;
 import dev.embla.faas.ProvisionedConcurrencyConfig;
 import dev.embla.faas.ProvisionedConcurrencyConfig.Status;
+import dev.embla.faas.ResourceConflictException;
 import dev.embla.faas.internal.pool.EnvironmentPool;
 import dev.embla.faas.internal.pool.PooledEnvironment;
 import dev.embla.faas.internal.registry.FunctionRegistry;
@@ -93,6 +94,7 @@ public final class Provisioning implements AutoCloseable {
     }
     State state = new State(name, qualifier, environments, clock.instant());
     synchronized (this) {
+      refuseShared(name, qualifier, version);
       State old = states.get(key(name, qualifier));
       int total = totalFor(name) - (old == null ? 0 : old.requested) + environments;
       control.putProvisioned(name, total); // validates against reserved concurrency and the floor
@@ -100,6 +102,30 @@ public final class Provisioning implements AutoCloseable {
     }
     schedule(state);
     return view(state, version.pool());
+  }
+
+  /**
+   * Refuses to move an alias that has provisioned concurrency onto a version whose environments another qualifier
+   * already provisions: call before the alias moves.
+   */
+  public synchronized void checkAliasMove(String name, String alias, String targetVersion) {
+    if (states.containsKey(key(name, alias))) {
+      refuseShared(name, alias, registry.resolve(name, targetVersion));
+    }
+  }
+
+  /**
+   * An alias and the version it points at share one pool of environments, so two figures for it would undo each
+   * other's work on every reconciliation: one of them must go.
+   */
+  private void refuseShared(String name, String qualifier, FunctionVersion version) {
+    for (State s : states.values()) {
+      if (s.name.equals(name) && !s.qualifier.equals(qualifier) && currentPool(s) == version.pool()) {
+        throw new ResourceConflictException("function '" + name + "': '" + qualifier + "' would run version "
+            + version.version() + ", whose environments '" + s.qualifier + "' already provisions; an alias and the"
+            + " version it points to cannot both have provisioned concurrency, so delete one configuration first");
+      }
+    }
   }
 
   private int totalFor(String name) {
@@ -122,6 +148,14 @@ public final class Provisioning implements AutoCloseable {
   /** Removes the provisioned concurrency of a version or alias; its environments become ordinary ones. */
   public void delete(String name, String qualifier) {
     registry.resolve(name, qualifier);
+    forget(name, qualifier);
+  }
+
+  /**
+   * Forgets the provisioned concurrency of a version or alias that was deleted, as Lambda deletes it with them: its
+   * figure is no longer set aside, and the environments it kept become ordinary ones that keep-alive can retire.
+   */
+  public void forget(String name, String qualifier) {
     State removed;
     synchronized (this) {
       removed = states.remove(key(name, qualifier));

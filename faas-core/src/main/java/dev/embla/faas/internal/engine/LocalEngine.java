@@ -257,6 +257,7 @@ public final class LocalEngine implements FaasEngine {
   public void deleteFunction(String functionName, String qualifier) {
     checkOpen();
     registry.deleteVersion(functionName, qualifier);
+    provisioning.forget(functionName, qualifier);
   }
 
   @Override
@@ -268,6 +269,7 @@ public final class LocalEngine implements FaasEngine {
   @Override
   public AliasInfo updateAlias(String functionName, AliasConfig alias) {
     checkOpen();
+    provisioning.checkAliasMove(functionName, alias.name(), alias.functionVersion());
     return registry.updateAlias(functionName, alias);
   }
 
@@ -287,6 +289,7 @@ public final class LocalEngine implements FaasEngine {
   public void deleteAlias(String functionName, String aliasName) {
     checkOpen();
     registry.deleteAlias(functionName, aliasName);
+    provisioning.forget(functionName, aliasName);
   }
 
   private RuntimeProvider requireRuntime(FunctionConfig config) {

@@ -12,6 +12,7 @@ import dev.embla.faas.InvalidConfigurationException;
 import dev.embla.faas.InvocationResult;
 import dev.embla.faas.ProvisionedConcurrencyConfig;
 import dev.embla.faas.ProvisionedConcurrencyConfig.Status;
+import dev.embla.faas.ResourceConflictException;
 import dev.embla.faas.internal.engine.LocalEngine;
 import dev.embla.faas.testing.Await;
 import dev.embla.faas.testing.FakeRuntime;
@@ -260,5 +261,62 @@ class ProvisionedConcurrencyTest {
 
     engine.deleteProvisionedConcurrency("p", "live");
     Await.until("unmarked", () -> engine.poolOf("p", "2").provisionedCount() == 0);
+  }
+
+  @Test
+  void deletingAnAliasOrVersion_deletesItsProvisionedConcurrency_andGivesBackWhatItSetAside() throws Exception {
+    create("p", "echo");
+    engine.publishVersion("p"); // 1
+    engine.updateFunctionConfiguration(FunctionConfig.builder("p").runtime("fake").handler("echo")
+        .description("second").build());
+    engine.publishVersion("p"); // 2
+    engine.createAlias("p", "live", "1");
+    // The engine's limit is 20 with a floor of 5: 15 can be set aside, and these two take all of it.
+    engine.putProvisionedConcurrency("p", "live", 10);
+    engine.putProvisionedConcurrency("p", "2", 5);
+    Await.until("live READY", () -> engine.getProvisionedConcurrency("p", "live").orElseThrow().status()
+        == Status.READY);
+
+    engine.deleteAlias("p", "live");
+    Await.until("version 1's environments unmarked", () -> engine.poolOf("p", "1").provisionedCount() == 0);
+    time.advance(Duration.ofHours(1));
+    engine.runMaintenance();
+    assertThat(engine.poolOf("p", "1").size()).isZero(); // keep-alive retired what the alias had kept
+    engine.putProvisionedConcurrency("p", "2", 15); // the alias's 10 are no longer set aside
+    engine.createAlias("p", "live", "1");
+    assertThat(engine.getProvisionedConcurrency("p", "live")).isEmpty(); // a new alias starts with none
+
+    engine.deleteFunction("p", "2");
+    assertThat(engine.getFunctionMetrics("p").provisionedConcurrency()).isZero();
+    engine.putProvisionedConcurrency("p", "live", 15); // nor are version 2's 15
+  }
+
+  @Test
+  void anAliasAndTheVersionItPointsTo_cannotBothHaveProvisionedConcurrency() throws Exception {
+    create("p", "echo");
+    engine.publishVersion("p"); // 1
+    engine.updateFunctionConfiguration(FunctionConfig.builder("p").runtime("fake").handler("echo")
+        .description("second").build());
+    engine.publishVersion("p"); // 2
+    engine.createAlias("p", "live", "1");
+    engine.putProvisionedConcurrency("p", "1", 3);
+
+    assertThatThrownBy(() -> engine.putProvisionedConcurrency("p", "live", 1))
+        .isInstanceOf(ResourceConflictException.class)
+        .hasMessageContaining("'live' would run version 1").hasMessageContaining("'1' already provisions");
+    engine.putProvisionedConcurrency("p", "1", 2); // the same qualifier may change its own figure
+
+    engine.createAlias("p", "next", "2");
+    engine.putProvisionedConcurrency("p", "next", 1);
+    assertThatThrownBy(() -> engine.updateAlias("p", dev.embla.faas.AliasConfig.builder("next")
+        .functionVersion("1").build()))
+        .isInstanceOf(ResourceConflictException.class).hasMessageContaining("'next' would run version 1");
+    assertThat(engine.getAlias("p", "next").config().functionVersion()).isEqualTo("2");
+
+    engine.runMaintenance();
+    Await.until("both READY", () -> engine.getProvisionedConcurrency("p", "1").orElseThrow().status()
+        == Status.READY && engine.getProvisionedConcurrency("p", "next").orElseThrow().status() == Status.READY);
+    assertThat(engine.poolOf("p", "1").provisionedCount()).isEqualTo(2);
+    assertThat(engine.poolOf("p", "2").provisionedCount()).isEqualTo(1);
   }
 }
