@@ -2,6 +2,9 @@ package dev.embla.faas.internal.concurrency;
 
 import dev.embla.faas.InvalidConfigurationException;
 import dev.embla.faas.TooManyRequestsException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,6 +24,8 @@ public final class ConcurrencyControl {
   private final PermitPool unreserved;
   private final ConcurrentHashMap<String, FunctionConcurrency> functions = new ConcurrentHashMap<>();
   private int setAside; // guarded by this
+  /** Own pools dropped while their invocations still held permits; guarded by this. */
+  private final List<PermitPool> detached = new ArrayList<>();
 
   /** Creates the gate for an engine. */
   public ConcurrencyControl(ConcurrencySettings settings) {
@@ -42,8 +47,17 @@ public final class ConcurrencyControl {
   public synchronized void remove(FunctionConcurrency f) {
     if (functions.remove(f.functionName(), f)) {
       setAside -= f.setAside();
-      unreserved.resize(settings.limit() - setAside);
+      keep(f.detach());
+      rebalance(null);
     }
+  }
+
+  /**
+   * Gives back the capacity that changes held back while invocations admitted under an earlier figure still ran;
+   * called by the engine's maintenance.
+   */
+  public synchronized void settle() {
+    rebalance(null);
   }
 
   /**
@@ -104,8 +118,69 @@ public final class ConcurrencyControl {
           Math.max(0, max));
     }
     setAside = others + wanted;
-    f.apply(reserved, provisioned);
-    unreserved.resize(settings.limit() - setAside);
+    keep(f.apply(reserved, provisioned));
+    rebalance(f);
+  }
+
+  private void keep(PermitPool dropped) {
+    if (dropped != null) {
+      detached.add(dropped);
+    }
+  }
+
+  /**
+   * Sizes the unreserved pool so that no more invocations run than the limit, even across a change. The figures
+   * move at once, but permits already held do not: a pool made smaller, or dropped, keeps its invocations until they
+   * end, so the unreserved pool is made smaller by what they hold beyond their pool's capacity (its debt); and when
+   * the unreserved pool itself holds more than its new capacity, the function whose pool grew keeps that many of
+   * its new permits back. {@link #settle} hands both back as those invocations end.
+   */
+  private void rebalance(FunctionConcurrency changed) {
+    int owed = 0;
+    for (Iterator<PermitPool> it = detached.iterator(); it.hasNext(); ) {
+      PermitPool p = it.next();
+      int debt = p.debt();
+      if (debt == 0) {
+        p.retire();
+        it.remove();
+      } else {
+        owed += debt;
+      }
+    }
+    int withheld = 0;
+    for (FunctionConcurrency f : functions.values()) {
+      owed += f.ownDebt();
+      withheld += f.withheld;
+    }
+    int capacity = settings.limit() - setAside - owed;
+    if (capacity != unreserved.capacity()) {
+      unreserved.resize(capacity);
+    }
+    int missing = unreserved.debt() - withheld;
+    if (missing < 0) {
+      int give = -missing;
+      for (FunctionConcurrency f : functions.values()) {
+        int g = Math.min(give, f.withheld);
+        if (g > 0) {
+          f.withhold(-g);
+          give -= g;
+        }
+      }
+    } else if (missing > 0) {
+      // Only a pool that just grew has permits nobody holds; the changed function's comes first.
+      List<FunctionConcurrency> order = new ArrayList<>();
+      if (changed != null) {
+        order.add(changed);
+      }
+      order.addAll(functions.values());
+      for (FunctionConcurrency f : order) {
+        int t = Math.min(missing, f.ownFree());
+        if (t > 0) {
+          f.withhold(t);
+          missing -= t;
+        }
+      }
+    }
   }
 
   /** Returns the pool shared by invocations of functions without a reservation. */

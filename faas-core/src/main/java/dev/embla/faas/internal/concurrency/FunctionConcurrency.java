@@ -20,9 +20,11 @@ public final class FunctionConcurrency {
   // Written under the control's lock, read by every invocation.
   private volatile PermitPool own;
   private volatile boolean capped;
-  // Guarded by the control's lock.
-  int reserved = -1;
+  // Guarded by the control's lock (reserved is read without it only to name the limit in a throttle).
+  volatile int reserved = -1;
   int provisioned;
+  /** Permits of the function's figure not yet in its own pool, because other invocations still hold them. */
+  int withheld;
 
   private final LongAdder throttles = new LongAdder();
   private final LongAdder coldStarts = new LongAdder();
@@ -47,7 +49,7 @@ public final class FunctionConcurrency {
       }
       if (capped) {
         throttles.increment();
-        throw control.reservedThrottle(functionName, p.capacity());
+        throw control.reservedThrottle(functionName, reserved);
       }
     }
     PermitPool u = control.unreserved();
@@ -93,23 +95,60 @@ public final class FunctionConcurrency {
     return functionName;
   }
 
-  /** Applies the function's reservation and provisioned figure; called under the control's lock. */
-  void apply(int newReserved, int newProvisioned) {
+  /**
+   * Applies the function's reservation and provisioned figure; called under the control's lock.
+   *
+   * @return the function's own pool if this change dropped it (its invocations may still hold permits), else null
+   */
+  PermitPool apply(int newReserved, int newProvisioned) {
     reserved = newReserved;
     provisioned = newProvisioned;
-    int size = newReserved >= 0 ? newReserved : newProvisioned;
     if (newReserved < 0 && newProvisioned == 0) {
       capped = false;
-      own = null; // permits still held return to the old pool object, which nobody takes from any more
-      return;
+      return detach();
     }
+    int size = setAside();
+    withheld = Math.min(withheld, size);
     PermitPool p = own;
     if (p == null) {
-      own = new PermitPool(size);
+      own = new PermitPool(size - withheld);
     } else {
-      p.resize(size);
+      p.resize(size - withheld);
     }
     capped = newReserved >= 0;
+    return null;
+  }
+
+  /** Stops taking from the function's own pool; returns it (or null), for the control to count what it still holds. */
+  PermitPool detach() {
+    PermitPool p = own;
+    own = null;
+    withheld = 0;
+    if (p != null) {
+      p.resize(0); // what its invocations still hold becomes its debt
+    }
+    return p;
+  }
+
+  /** Moves {@code n} permits between the function's figure and its own pool: positive withholds, negative gives. */
+  void withhold(int n) {
+    withheld += n;
+    PermitPool p = own;
+    if (p != null) {
+      p.resize(setAside() - withheld);
+    }
+  }
+
+  /** Returns how many permits the function's invocations hold beyond its own pool's capacity. */
+  int ownDebt() {
+    PermitPool p = own;
+    return p == null ? 0 : p.debt();
+  }
+
+  /** Returns how many permits its own pool could hand out now beyond what it holds, at most. */
+  int ownFree() {
+    PermitPool p = own;
+    return p == null ? 0 : Math.max(0, p.capacity() - p.inUse());
   }
 
   /** Returns how much this function takes out of the unreserved pool: its reservation, else its provisioned figure. */

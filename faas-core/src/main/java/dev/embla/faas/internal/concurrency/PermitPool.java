@@ -34,6 +34,8 @@ public final class PermitPool {
   private static final int PAD = 16;
   /** How many free permits a stripe keeps for its threads' next calls (a nested invoke holds two). */
   private static final int KEEP = 4;
+  /** Taken from a retired pool's shared count so that no acquire succeeds again, whatever is released into it. */
+  private static final int RETIRED = 1 << 29;
 
   private final AtomicIntegerArray cached = new AtomicIntegerArray(STRIPES * PAD);
   private final AtomicInteger shared;
@@ -107,6 +109,24 @@ public final class PermitPool {
       drainStripes(); // so that no stripe hands out a permit the smaller capacity no longer has
     }
     shared.addAndGet(delta);
+  }
+
+  /**
+   * Returns how many permits are held beyond the capacity after a resize down: the shared count's deficit, which
+   * only releases reduce (no acquire succeeds while it lasts). May count a permit being released at this instant.
+   */
+  int debt() {
+    return Math.max(0, -shared.get());
+  }
+
+  /**
+   * Makes every later acquire fail, for a pool nobody should take from any more; call once its debt is paid. A
+   * caller that read the pool just before it was dropped finds nothing to take, not even a permit cached in a stripe.
+   */
+  void retire() {
+    capacity = 0;
+    drainStripes();
+    shared.addAndGet(-RETIRED);
   }
 
   /** Returns the capacity. */

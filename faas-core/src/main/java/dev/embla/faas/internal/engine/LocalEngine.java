@@ -603,6 +603,7 @@ public final class LocalEngine implements FaasEngine {
     }
     int evicted = keepAlive.maintain(targets, settings.ticker().read(), prewarm);
     retiredPools.removeIf(p -> p.size() == 0);
+    concurrency.settle();
     provisioning.checkAll();
     return evicted;
   }
