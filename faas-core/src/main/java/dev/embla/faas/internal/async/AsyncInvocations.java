@@ -73,6 +73,10 @@ public final class AsyncInvocations {
   private final AsyncTarget target;
   private final Backoff backoff;
   private final Map<String, EventInvokeConfig> configs = new ConcurrentHashMap<>();
+  /**
+   * Until when the events for a function reference that was not found wait, by the reference as the event names it:
+   * a deleted alias or version must not hold back the events for the function's other versions and aliases.
+   */
   private final Map<String, Long> missingUntil = new ConcurrentHashMap<>();
 
   private final ReentrantReadWriteLock storeLock = new ReentrantReadWriteLock();
@@ -398,7 +402,7 @@ public final class AsyncInvocations {
       giveUp(e, config, Condition.EVENT_AGE_EXCEEDED, e.lastError(), true, finished);
       return;
     }
-    Long missing = missingUntil.get(function);
+    Long missing = missingUntil.get(e.functionRef());
     if (missing != null && missing > now) {
       schedule(e.dueAt(missing));
       return;
@@ -410,7 +414,7 @@ public final class AsyncInvocations {
     } catch (EngineClosedException ex) {
       return; // closing: the event stays stored as it was
     } catch (FunctionNotFoundException ex) {
-      waitForFunction(e, function, ex, now);
+      waitForFunction(e, ex, now);
       return;
     } catch (FaasException ex) {
       if (isThrottle(ex)) {
@@ -423,7 +427,7 @@ public final class AsyncInvocations {
     } finally {
       HopChain.restore(previous);
     }
-    missingUntil.remove(function);
+    missingUntil.remove(e.functionRef());
     if (result.isError()) {
       FunctionError error = result.error().orElseThrow();
       if (stopping && "Runtime.EngineClosed".equals(error.errorType())) {
@@ -454,11 +458,11 @@ public final class AsyncInvocations {
     schedule(next);
   }
 
-  private void waitForFunction(QueuedEvent e, String function, FunctionNotFoundException ex, long now) {
+  private void waitForFunction(QueuedEvent e, FunctionNotFoundException ex, long now) {
     long until = now + FUNCTION_RECHECK.toMillis();
-    if (missingUntil.put(function, until) == null) {
-      LOG.warn("asynchronous events for function '{}' wait: {}; they are delivered once it is registered, or given "
-          + "up when older than its maximum event age", function, ex.getMessage());
+    if (missingUntil.put(e.functionRef(), until) == null) {
+      LOG.warn("asynchronous events for '{}' wait: {}; they are delivered once it is registered, or given up when "
+          + "older than their maximum event age", e.functionRef(), ex.getMessage());
     }
     schedule(e.deferred(until));
   }

@@ -30,6 +30,34 @@ class AsyncDeliveryTest {
         TooManyRequestsException.Reason.RESERVED_FUNCTION_CONCURRENT_INVOCATION_LIMIT_EXCEEDED, "reserved concurrency of 'f' (1) reached");
   }
 
+  /** What a scripted target does when the queue invokes a function reference. */
+  interface Script {
+    InvocationResult invoke(String functionRef, byte[] payload, String requestId);
+  }
+
+  /** A target that runs {@code script}, names functions {@code arn:test:<ref>} and ignores recursion stops. */
+  static AsyncTarget scripted(Script script) {
+    return new AsyncTarget() {
+      @Override
+      public InvocationResult invoke(String functionRef, byte[] payload, String requestId) {
+        return script.invoke(functionRef, payload, requestId);
+      }
+
+      @Override
+      public String functionArn(String functionRef) {
+        return "arn:test:" + functionRef;
+      }
+
+      @Override
+      public void recursionStopped(String functionName) {}
+    };
+  }
+
+  static InvocationResult success(String requestId, String executedVersion) {
+    return new InvocationResult(requestId, executedVersion, "\"ok\"".getBytes(StandardCharsets.UTF_8), null, 1000, -1,
+        1);
+  }
+
   @TempDir Path dir;
   final FakeTicker time = new FakeTicker();
   AsyncInvocations queue;
@@ -77,6 +105,30 @@ class AsyncDeliveryTest {
     assertThat(new String(records.get(0), StandardCharsets.UTF_8)).contains("\"condition\":\"Success\"")
         .contains("\"approximateInvokeCount\":1");
     Await.until("finished", () -> queue.pendingCount() == 0);
+  }
+
+  @Test
+  void missingAlias_holdsBackOnlyItsOwnEventsNotTheFunctionsOthers() {
+    List<String> calls = new CopyOnWriteArrayList<>();
+    queue = new AsyncInvocations(AsyncSettings.defaults(null), dir, true, time, scripted((ref, payload, id) -> {
+      calls.add(ref);
+      if (ref.equals("f:old")) {
+        throw new FunctionNotFoundException("function 'f' has no version or alias 'old'");
+      }
+      return success(id, "$LATEST");
+    }));
+
+    queue.accept("f:old", "{}".getBytes(StandardCharsets.UTF_8));
+    Await.until("f:old found missing", () -> queue.delayedDueTimes().size() == 1);
+    long recheck = time.millis() + AsyncInvocations.FUNCTION_RECHECK.toMillis();
+    queue.accept("f", "{}".getBytes(StandardCharsets.UTF_8));
+    Await.until("the event for f handled", () -> calls.contains("f") || queue.delayedDueTimes().size() == 2);
+
+    assertThat(calls).as("f itself exists: its event runs at once, the clock unmoved").containsExactly("f:old", "f");
+    assertThat(queue.delayedDueTimes()).containsExactly(recheck);
+    time.advance(AsyncInvocations.FUNCTION_RECHECK);
+    Await.until("f:old checked again", () -> calls.size() == 3);
+    assertThat(calls.get(2)).isEqualTo("f:old");
   }
 
   @Test
