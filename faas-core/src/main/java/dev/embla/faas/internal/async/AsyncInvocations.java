@@ -170,7 +170,7 @@ public final class AsyncInvocations {
     }
     long now = clock.millis();
     QueuedEvent e = new QueuedEvent(nextSeq.getAndIncrement(), RequestIds.next(), functionRef, payload.clone(), now,
-        0, 0, now, chain, afterRecursionStop, null);
+        0, 0, now, chain, afterRecursionStop, null, null);
     try {
       write(s, e);
     } catch (RuntimeException ex) {
@@ -301,7 +301,7 @@ public final class AsyncInvocations {
       }
       return new QueuedEvent(lean.seq(), lean.requestId(), lean.functionRef(), stored.payload(),
           lean.acceptedAtMillis(), lean.invocations(), lean.throttles(), lean.nextAttemptAtMillis(), lean.chain(),
-          lean.afterRecursionStop(), lean.lastError());
+          lean.afterRecursionStop(), lean.lastError(), lean.lastExecutedVersion());
     } finally {
       storeLock.readLock().unlock();
     }
@@ -422,7 +422,7 @@ public final class AsyncInvocations {
         schedule(e.deferred(now + backoff.delayMillis(e.requestId(), e.invocations() + e.throttles() + 1)));
         return;
       }
-      onFailure(e, config, errorOf(ex), "$LATEST", finished);
+      onFailure(e, config, errorOf(ex), null, finished); // refused before any version ran
       return;
     } finally {
       HopChain.restore(previous);
@@ -437,7 +437,7 @@ public final class AsyncInvocations {
     } else {
       Destination onSuccess = config.onSuccess().orElse(null);
       if (onSuccess != null) {
-        QueuedEvent done = e.failed(null, 0); // one more invocation, for approximateInvokeCount
+        QueuedEvent done = e.failed(null, result.executedVersion(), 0); // one more invocation: approximateInvokeCount
         send(onSuccess, record(done, Condition.SUCCESS, result.executedVersion(), result.payload(), false), Map.of(),
             done.chain().plus(function), false, done, "on-success record");
       }
@@ -447,7 +447,9 @@ public final class AsyncInvocations {
 
   private void onFailure(QueuedEvent e, EventInvokeConfig config, byte[] error, String executedVersion,
       Finished finished) {
-    QueuedEvent failed = e.failed(error, 0);
+    // The version is stored with the error so that a record sent later (EventAgeExceeded, after a restart too)
+    // still names what ran: with an alias, that is not what the event's reference names.
+    QueuedEvent failed = e.failed(error, executedVersion, 0);
     int retriesDone = failed.invocations() - 1;
     if (retriesDone >= config.maximumRetryAttempts()) {
       giveUp(failed, config, Condition.RETRIES_EXHAUSTED, error, true, finished);
@@ -498,8 +500,8 @@ public final class AsyncInvocations {
     HopChain chain = ran && e.invocations() > 0 ? e.chain().plus(function) : e.chain();
     Optional<Destination> onFailure = config.onFailure();
     Optional<Destination> deadLetter = config.deadLetter();
-    onFailure.ifPresent(d -> send(d, record(e, condition, "$LATEST", lastError, lastError != null), Map.of(), chain,
-        recursion, e, "on-failure record"));
+    onFailure.ifPresent(d -> send(d, record(e, condition, e.lastExecutedVersion(), lastError, lastError != null),
+        Map.of(), chain, recursion, e, "on-failure record"));
     deadLetter.ifPresent(d -> send(d, e.payload(), deadLetterAttributes(e, condition, lastError), chain, recursion, e,
         "dead-letter message"));
     if (onFailure.isEmpty() && deadLetter.isEmpty()) {
@@ -510,9 +512,13 @@ public final class AsyncInvocations {
     finished.add(e, false);
   }
 
+  /** Builds a record; {@code executedVersion} is null when no version is known to have run. */
   private byte[] record(QueuedEvent e, Condition condition, String executedVersion, byte[] response,
       boolean functionError) {
-    return DestinationRecords.record(clock.instant(), e, arnOf(e.functionRef()), condition, executedVersion, response,
+    // Unknown only for an attempt refused before a version was picked, or an event stored by a release that did not
+    // keep the version; $LATEST is what records said in both cases before the version was kept.
+    String version = executedVersion != null ? executedVersion : "$LATEST";
+    return DestinationRecords.record(clock.instant(), e, arnOf(e.functionRef()), condition, version, response,
         functionError);
   }
 

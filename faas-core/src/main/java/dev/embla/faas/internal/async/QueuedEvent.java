@@ -11,8 +11,10 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>The value's layout is a version byte and then big-endian fields in a fixed order (strings and byte arrays with an
  * int length before them, -1 for null): RocksDB stores opaque bytes, and this is the smallest, fastest encoding of a
- * flat record, written into one exactly sized array. No schema evolution is needed beyond the version byte, which
- * {@link #decode} checks.
+ * flat record, written into one exactly sized array. Fields added since the first release go after the payload and may
+ * be absent: a release that does not know them stops reading at the payload, so a store stays readable by the release
+ * before and after (an older engine must never fail to start on events a newer one wrote). The version byte, which
+ * {@link #decode} checks, changes only for a change an older reader must refuse.
  *
  * @param seq the store key: the order events were accepted in
  * @param requestId the request id every attempt of this event runs with
@@ -26,6 +28,8 @@ import java.nio.charset.StandardCharsets;
  * @param afterRecursionStop true for a record produced because the guard stopped an event: if the guard stops this
  *     one too, it is logged and dropped instead of forwarded, so that a failure destination in the loop cannot loop
  * @param lastError the last attempt's error JSON, or null; for the failure record after a restart
+ * @param lastExecutedVersion the version the last attempt ran, or null if none ran (or the event was stored by a
+ *     release that did not keep it); for the failure record's {@code executedVersion}, after a restart too
  */
 record QueuedEvent(
     long seq,
@@ -38,7 +42,8 @@ record QueuedEvent(
     long nextAttemptAtMillis,
     HopChain chain,
     boolean afterRecursionStop,
-    byte[] lastError) {
+    byte[] lastError,
+    String lastExecutedVersion) {
 
   private static final byte VERSION = 1;
 
@@ -54,7 +59,7 @@ record QueuedEvent(
       return this;
     }
     return new QueuedEvent(seq, requestId, functionRef, null, acceptedAtMillis, invocations, throttles,
-        nextAttemptAtMillis, chain, afterRecursionStop, lastError);
+        nextAttemptAtMillis, chain, afterRecursionStop, lastError, lastExecutedVersion);
   }
 
   /** Returns the function's name, without a qualifier. */
@@ -62,30 +67,35 @@ record QueuedEvent(
     return HopChain.functionOf(functionRef);
   }
 
-  /** Returns this event after one more invocation that failed with {@code error}, due again at {@code nextAt}. */
-  QueuedEvent failed(byte[] error, long nextAt) {
+  /**
+   * Returns this event after one more invocation, of {@code executedVersion} (null if no version ran), that failed with
+   * {@code error} (null for a success), due again at {@code nextAt}.
+   */
+  QueuedEvent failed(byte[] error, String executedVersion, long nextAt) {
     return new QueuedEvent(seq, requestId, functionRef, payload, acceptedAtMillis, invocations + 1, throttles, nextAt,
-        chain, afterRecursionStop, error);
+        chain, afterRecursionStop, error, executedVersion);
   }
 
   /** Returns this event after an attempt that did not run the function (throttled, no such function yet). */
   QueuedEvent deferred(long nextAt) {
     return new QueuedEvent(seq, requestId, functionRef, payload, acceptedAtMillis, invocations, throttles + 1, nextAt,
-        chain, afterRecursionStop, lastError);
+        chain, afterRecursionStop, lastError, lastExecutedVersion);
   }
 
   /** Returns this event due at {@code at}. */
   QueuedEvent dueAt(long at) {
     return new QueuedEvent(seq, requestId, functionRef, payload, acceptedAtMillis, invocations, throttles, at, chain,
-        afterRecursionStop, lastError);
+        afterRecursionStop, lastError, lastExecutedVersion);
   }
 
   byte[] encode() {
     byte[] id = requestId.getBytes(StandardCharsets.UTF_8);
     byte[] ref = functionRef.getBytes(StandardCharsets.UTF_8);
+    byte[] executed = lastExecutedVersion == null ? null : lastExecutedVersion.getBytes(StandardCharsets.UTF_8);
     byte[][] names = new byte[chain.size()][];
     int size = 1 + 4 + id.length + 4 + ref.length + 8 + 4 + 4 + 8 + 1 + 2
-        + 4 + (lastError == null ? 0 : lastError.length) + 4 + payload.length;
+        + 4 + (lastError == null ? 0 : lastError.length) + 4 + payload.length
+        + 4 + (executed == null ? 0 : executed.length);
     for (int i = 0; i < names.length; i++) {
       names[i] = chain.function(i).getBytes(StandardCharsets.UTF_8);
       size += 4 + names[i].length + 4;
@@ -102,6 +112,7 @@ record QueuedEvent(
     }
     putBytes(out, lastError);
     putBytes(out, payload);
+    putBytes(out, executed); // after the payload: see the class comment
     return out.array();
   }
 
@@ -129,8 +140,10 @@ record QueuedEvent(
       }
       byte[] lastError = getBytes(in);
       byte[] payload = getBytes(in);
+      byte[] executed = in.hasRemaining() ? getBytes(in) : null; // absent when an earlier release wrote the event
       return new QueuedEvent(seq, requestId, functionRef, payload == null ? new byte[0] : payload, accepted,
-          invocations, throttles, next, HopChain.of(functions, counts), afterStop, lastError);
+          invocations, throttles, next, HopChain.of(functions, counts), afterStop, lastError,
+          executed == null ? null : new String(executed, StandardCharsets.UTF_8));
     } catch (BufferUnderflowException | IllegalArgumentException e) {
       throw new IllegalStateException("queued event " + seq + " is truncated or corrupt", e);
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.embla.faas.Destination;
 import dev.embla.faas.EventInvokeConfig;
 import dev.embla.faas.FaasException;
+import dev.embla.faas.FunctionError;
 import dev.embla.faas.FunctionNotFoundException;
 import dev.embla.faas.InvocationResult;
 import dev.embla.faas.TooManyRequestsException;
@@ -14,12 +15,15 @@ import dev.embla.faas.testing.FakeTicker;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /** The queue on its own, against a scripted target: throttles, backoff arithmetic and the stored layout. */
 class AsyncDeliveryTest {
@@ -57,6 +61,15 @@ class AsyncDeliveryTest {
     return new InvocationResult(requestId, executedVersion, "\"ok\"".getBytes(StandardCharsets.UTF_8), null, 1000, -1,
         1);
   }
+
+  /** A handler error from the given version, as the engine reports it. */
+  static InvocationResult handlerError(String requestId, String executedVersion) {
+    FunctionError error = new FunctionError(FunctionError.Kind.HANDLER, "E", "boom", List.of());
+    return new InvocationResult(requestId, executedVersion, error.toJson().getBytes(StandardCharsets.UTF_8), error,
+        1000, -1, 1);
+  }
+
+  private static final JsonMapper JSON = JsonMapper.builder().build();
 
   @TempDir Path dir;
   final FakeTicker time = new FakeTicker();
@@ -132,6 +145,47 @@ class AsyncDeliveryTest {
   }
 
   @Test
+  void failureRecord_namesTheVersionThatRan() {
+    queue = new AsyncInvocations(AsyncSettings.defaults(null), dir, true, time,
+        scripted((ref, payload, id) -> handlerError(id, "7"))); // the alias points at version 7
+    List<byte[]> records = new CopyOnWriteArrayList<>();
+    queue.putConfig("g", EventInvokeConfig.builder().maximumRetryAttempts(0)
+        .onFailure(Destination.sink("failures", (body, attrs) -> records.add(body))).build());
+
+    queue.accept("g:live", "{}".getBytes(StandardCharsets.UTF_8));
+    Await.until("failure record", () -> records.size() == 1);
+
+    JsonNode record = JSON.readTree(records.get(0));
+    assertThat(record.get("requestContext").get("condition").asString()).isEqualTo("RetriesExhausted");
+    assertThat(record.get("responseContext").get("executedVersion").asString()).isEqualTo("7");
+    assertThat(record.get("responseContext").get("functionError").asString()).isEqualTo("Unhandled");
+  }
+
+  @Test
+  void eventAgeExceededAfterARestart_namesTheVersionThatRanLast() {
+    AsyncTarget failing = scripted((ref, payload, id) -> handlerError(id, "7"));
+    List<byte[]> records = new CopyOnWriteArrayList<>();
+    EventInvokeConfig config = EventInvokeConfig.builder().maximumEventAge(Duration.ofSeconds(60))
+        .onFailure(Destination.sink("failures", (body, attrs) -> records.add(body))).build();
+    AsyncInvocations first = new AsyncInvocations(AsyncSettings.defaults(null), dir, true, time, failing);
+    first.putConfig("g", config);
+    first.accept("g:live", "{}".getBytes(StandardCharsets.UTF_8));
+    Await.until("retry scheduled", () -> first.delayedDueTimes().size() == 1);
+    first.close(Duration.ofSeconds(2));
+
+    queue = new AsyncInvocations(AsyncSettings.defaults(null), dir, true, time, failing);
+    queue.putConfig("g", config);
+    time.advance(Duration.ofSeconds(61));
+    Await.until("failure record", () -> records.size() == 1);
+
+    JsonNode record = JSON.readTree(records.get(0));
+    assertThat(record.get("requestContext").get("condition").asString()).isEqualTo("EventAgeExceeded");
+    assertThat(record.get("requestContext").get("approximateInvokeCount").asInt()).isEqualTo(1);
+    assertThat(record.get("responseContext").get("executedVersion").asString()).isEqualTo("7");
+    assertThat(record.get("responsePayload").get("errorMessage").asString()).isEqualTo("boom");
+  }
+
+  @Test
   void isThrottle_recognisesOnlyTheThrottleError() {
     assertThat(AsyncInvocations.isThrottle(throttle())).isTrue();
     assertThat(AsyncInvocations.isThrottle(new FunctionNotFoundException("no f"))).isFalse();
@@ -160,7 +214,7 @@ class AsyncDeliveryTest {
   void queuedEvent_roundTripsThroughItsStoredLayout() {
     QueuedEvent e = new QueuedEvent(42, "id-1", "f:$LATEST", "{\"a\":1}".getBytes(StandardCharsets.UTF_8), 1000, 2,
         1, 5000, HopChain.EMPTY.plus("f").plus("g").plus("f"), true,
-        "{\"errorType\":\"E\"}".getBytes(StandardCharsets.UTF_8));
+        "{\"errorType\":\"E\"}".getBytes(StandardCharsets.UTF_8), "7");
 
     QueuedEvent back = QueuedEvent.decode(42, e.encode());
 
@@ -176,6 +230,31 @@ class AsyncDeliveryTest {
     assertThat(back.chain().count("f")).isEqualTo(2);
     assertThat(back.afterRecursionStop()).isTrue();
     assertThat(back.lastError()).isEqualTo(e.lastError());
+    assertThat(back.lastExecutedVersion()).isEqualTo("7");
     assertThat(back.seq()).isEqualTo(42);
+  }
+
+  /** An event as written by the release before the executed version was stored, base64. */
+  private static final String EARLIER_LAYOUT =
+      "AQAAAARpZC0xAAAABmY6bGl2ZQAAAAAAAAPoAAAAAgAAAAEAAAAAAAATiAAAAQAAAAFmAAAAAQAAABF7ImVycm9yVHlwZSI6IkUifQAAAAd7ImEiOjF9";
+
+  @Test
+  void queuedEvent_readsTheEarlierLayoutAndWritesOneAnEarlierReleaseCanRead() {
+    byte[] earlier = Base64.getDecoder().decode(EARLIER_LAYOUT);
+
+    QueuedEvent old = QueuedEvent.decode(42, earlier);
+
+    assertThat(old.requestId()).isEqualTo("id-1");
+    assertThat(old.functionRef()).isEqualTo("f:live");
+    assertThat(old.invocations()).isEqualTo(2);
+    assertThat(new String(old.lastError(), StandardCharsets.UTF_8)).isEqualTo("{\"errorType\":\"E\"}");
+    assertThat(new String(old.payload(), StandardCharsets.UTF_8)).isEqualTo("{\"a\":1}");
+    assertThat(old.lastExecutedVersion()).isNull();
+    QueuedEvent ran = new QueuedEvent(old.seq(), old.requestId(), old.functionRef(), old.payload(),
+        old.acceptedAtMillis(), old.invocations(), old.throttles(), old.nextAttemptAtMillis(), old.chain(),
+        old.afterRecursionStop(), old.lastError(), "7");
+    // the earlier release reads up to the payload and stops there, so it reads this value as it wrote the old one
+    assertThat(ran.encode()).startsWith(earlier);
+    assertThat(QueuedEvent.decode(42, old.encode()).lastExecutedVersion()).isNull();
   }
 }

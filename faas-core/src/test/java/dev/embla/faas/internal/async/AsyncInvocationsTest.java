@@ -345,6 +345,22 @@ class AsyncInvocationsTest {
   }
 
   @Test
+  void failureRecord_ofAnEventForAnAlias_namesTheVersionItRan() {
+    create(engine, "bad", "throw");
+    engine.publishVersion("bad"); // version 1
+    engine.createAlias("bad", "live", "1");
+    InMemoryQueue failures = EventSources.queue("failures");
+    engine.putFunctionEventInvokeConfig("bad", EventInvokeConfig.builder().maximumRetryAttempts(0)
+        .onFailure(Destination.queue(failures)).build());
+
+    engine.invokeAsync("bad:live", "{}");
+    JsonNode record = awaitOne(failures);
+
+    assertThat(record.get("requestContext").get("condition").asString()).isEqualTo("RetriesExhausted");
+    assertThat(record.get("responseContext").get("executedVersion").asString()).isEqualTo("1");
+  }
+
+  @Test
   void eventInvokeConfig_validatesAsLambda() {
     assertThatThrownBy(() -> EventInvokeConfig.builder().maximumRetryAttempts(3))
         .isInstanceOf(InvalidConfigurationException.class).hasMessage("maximumRetryAttempts must be 0..2, was 3");
