@@ -361,10 +361,12 @@ public final class AsyncInvocations {
         if (!stopping) { // once stopping, the event just stays in the store for the next start
           deliver(e, finished);
         }
-      } catch (RuntimeException ex) {
-        // The store failed (disk full, say). The event is still stored as it was; it is tried again after a restart.
+      } catch (Throwable t) {
+        // The store failed (disk full, say), or an Error came out of a sink or the engine (send rethrows only a
+        // VirtualMachineError). The event is still stored as it was and is tried again after a restart. Nothing may
+        // end this loop: a dispatcher that dies leaves the queue delivering nothing, with no sign of why.
         LOG.error("asynchronous event {} of function '{}' could not be processed; it stays stored", e.requestId(),
-            e.functionName(), ex);
+            e.functionName(), t);
       } finally {
         inFlight.decrementAndGet();
       }
@@ -379,9 +381,9 @@ public final class AsyncInvocations {
   private void flush(Finished finished) {
     try {
       finished.flush();
-    } catch (RuntimeException ex) {
+    } catch (Throwable t) { // the dispatcher must survive it, as runDispatcher says
       LOG.error("asynchronous queue: could not delete {} finished event(s); they stay stored and are delivered "
-          + "again after a restart", finished.size, ex);
+          + "again after a restart", finished.size, t);
       finished.clear();
     }
   }
@@ -563,9 +565,16 @@ public final class AsyncInvocations {
         }
         case SINK -> d.sink().deliver(body, attributes);
       }
-    } catch (Exception ex) {
+    } catch (VirtualMachineError vme) {
+      // The JVM, not the destination, failed (out of memory, say): the event is not finished, so that it stays stored
+      // and its record is sent again after a restart rather than lost; the dispatcher logs it and goes on.
+      LOG.error("function '{}': the JVM failed while sending the {} of asynchronous event {} to {}: {}; it was: {}",
+          source.functionName(), what, source.requestId(), d, vme.toString(), new String(body, StandardCharsets.UTF_8));
+      throw vme;
+    } catch (Throwable t) {
+      // A sink is user code, and an Error from it (an AssertionError, a LinkageError) is its failure like any other.
       LOG.warn("function '{}': could not send the {} of asynchronous event {} to {}: {}; it was: {}",
-          source.functionName(), what, source.requestId(), d, ex.toString(), new String(body, StandardCharsets.UTF_8));
+          source.functionName(), what, source.requestId(), d, t.toString(), new String(body, StandardCharsets.UTF_8));
     }
   }
 

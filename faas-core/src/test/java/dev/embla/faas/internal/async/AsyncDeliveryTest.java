@@ -12,6 +12,7 @@ import dev.embla.faas.TooManyRequestsException;
 import dev.embla.faas.internal.recursion.HopChain;
 import dev.embla.faas.testing.Await;
 import dev.embla.faas.testing.FakeTicker;
+import dev.embla.faas.testing.LogCapture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -183,6 +184,66 @@ class AsyncDeliveryTest {
     assertThat(record.get("requestContext").get("approximateInvokeCount").asInt()).isEqualTo(1);
     assertThat(record.get("responseContext").get("executedVersion").asString()).isEqualTo("7");
     assertThat(record.get("responsePayload").get("errorMessage").asString()).isEqualTo("boom");
+  }
+
+  /** One dispatcher, so that a dispatcher lost to a failure shows as a queue that stops delivering. */
+  static AsyncSettings oneDispatcher() {
+    AsyncSettings d = AsyncSettings.defaults(null);
+    return new AsyncSettings(null, d.maxQueuedEvents(), 1, d.syncWrites(), d.maxPayloadBytes(), d.backoffBase(),
+        d.backoffCap());
+  }
+
+  @Test
+  void sinkThrowingAnError_isLoggedAndTheDispatcherGoesOn() {
+    queue = new AsyncInvocations(oneDispatcher(), dir, true, time, scripted((ref, payload, id) -> success(id, "$LATEST")));
+    List<byte[]> delivered = new CopyOnWriteArrayList<>();
+    queue.putConfig("h", EventInvokeConfig.builder().onSuccess(Destination.sink("buggy", (body, attrs) -> {
+      throw new AssertionError("sink bug");
+    })).build());
+    queue.putConfig("k", EventInvokeConfig.builder()
+        .onSuccess(Destination.sink("ok", (body, attrs) -> delivered.add(body))).build());
+
+    try (LogCapture log = LogCapture.of(AsyncInvocations.class.getName())) {
+      queue.accept("h", "{}".getBytes(StandardCharsets.UTF_8));
+      queue.accept("k", "{}".getBytes(StandardCharsets.UTF_8));
+      Await.until("k's record, after h's failed", () -> delivered.size() == 1);
+
+      assertThat(log.lines()).anyMatch(l -> l.message().contains("on-success record")
+          && l.message().contains("java.lang.AssertionError: sink bug"));
+    }
+    Await.until("both finished, as after a sink's exception", () -> queue.pendingCount() == 0);
+  }
+
+  @Test
+  void sinkThrowingOutOfMemoryError_leavesTheEventStoredAndTheDispatcherGoesOn() {
+    AsyncTarget ok = scripted((ref, payload, id) -> success(id, "$LATEST"));
+    List<byte[]> delivered = new CopyOnWriteArrayList<>();
+    AsyncInvocations first = new AsyncInvocations(oneDispatcher(), dir, true, time, ok);
+    first.putConfig("h", EventInvokeConfig.builder().onSuccess(Destination.sink("exhausted", (body, attrs) -> {
+      throw new OutOfMemoryError("simulated");
+    })).build());
+    first.putConfig("k", EventInvokeConfig.builder()
+        .onSuccess(Destination.sink("ok", (body, attrs) -> delivered.add(body))).build());
+
+    String h;
+    try (LogCapture log = LogCapture.of(AsyncInvocations.class.getName())) {
+      h = first.accept("h", "{}".getBytes(StandardCharsets.UTF_8)).requestId();
+      first.accept("k", "{}".getBytes(StandardCharsets.UTF_8));
+      Await.until("k's record, after h's failed", () -> delivered.size() == 1);
+      Await.until("k finished", () -> first.pendingCount() == 1);
+
+      assertThat(log.lines()).anyMatch(l -> l.message().contains(h) && l.message().contains("stays stored"));
+    }
+    first.close(Duration.ofSeconds(2));
+
+    // The record was not sent, so the event was not finished: the next start delivers it again.
+    List<String> invokedAfterRestart = new CopyOnWriteArrayList<>();
+    queue = new AsyncInvocations(oneDispatcher(), dir, true, time, scripted((ref, payload, id) -> {
+      invokedAfterRestart.add(id);
+      return success(id, "$LATEST");
+    }));
+    Await.until("h delivered again after the restart", () -> queue.pendingCount() == 0);
+    assertThat(invokedAfterRestart).containsExactly(h);
   }
 
   @Test
