@@ -192,7 +192,18 @@ public final class AsyncInvocations {
           throw new EngineClosedException("engine is closed; the asynchronous queue takes no new events");
         }
         EventStore opened = EventStore.open(directory, settings.syncWrites());
-        recover(opened);
+        try {
+          recover(opened);
+        } catch (Throwable t) {
+          // Left open, the handle would hold the store's lock for as long as this JVM runs, and every later start on
+          // the directory would fail on the lock instead of on what is wrong.
+          try {
+            opened.close();
+          } catch (RuntimeException closing) {
+            t.addSuppressed(closing);
+          }
+          throw t;
+        }
         store = opened;
         startDispatchers();
       }
@@ -201,18 +212,15 @@ public final class AsyncInvocations {
   }
 
   private void recover(EventStore opened) {
-    long[] maxSeq = {-1};
-    int[] count = {0};
-    opened.forEach(e -> {
-      maxSeq[0] = Math.max(maxSeq[0], e.seq());
-      count[0]++;
-      pending.incrementAndGet();
-      schedule(e);
-    });
-    nextSeq.set(maxSeq[0] + 1);
-    if (count[0] > 0) {
+    // Nothing is scheduled until the whole store was read: a scan that fails leaves this queue as it was.
+    List<QueuedEvent> found = new ArrayList<>();
+    long next = opened.recover(e -> found.add(e.lean()));
+    nextSeq.set(next);
+    pending.addAndGet(found.size());
+    found.forEach(this::schedule);
+    if (!found.isEmpty()) {
       LOG.info("asynchronous queue in {}: {} event(s) accepted before the last shutdown will be delivered", directory,
-          count[0]);
+          found.size());
     }
   }
 
@@ -668,6 +676,11 @@ public final class AsyncInvocations {
     } finally {
       delayedLock.unlock();
     }
+  }
+
+  /** Returns the sequence number the next accepted event gets; for tests. */
+  long nextSequence() {
+    return nextSeq.get();
   }
 
   /** Returns the store's directory. */

@@ -162,6 +162,9 @@ record QueuedEvent(
     if (n < 0) {
       return null;
     }
+    if (n > in.remaining()) { // a damaged length: fail as truncated rather than allocate up to 2 GB first
+      throw new BufferUnderflowException();
+    }
     byte[] b = new byte[n];
     in.get(b);
     return b;

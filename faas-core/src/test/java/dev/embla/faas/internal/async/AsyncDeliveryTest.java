@@ -1,6 +1,7 @@
 package dev.embla.faas.internal.async;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.embla.faas.Destination;
 import dev.embla.faas.EventInvokeConfig;
@@ -13,8 +14,12 @@ import dev.embla.faas.internal.recursion.HopChain;
 import dev.embla.faas.testing.Await;
 import dev.embla.faas.testing.FakeTicker;
 import dev.embla.faas.testing.LogCapture;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
@@ -244,6 +249,82 @@ class AsyncDeliveryTest {
     }));
     Await.until("h delivered again after the restart", () -> queue.pendingCount() == 0);
     assertThat(invokedAfterRestart).containsExactly(h);
+  }
+
+  /** An event as {@code accept} stores it now. */
+  private QueuedEvent stored(long seq, String requestId) {
+    return new QueuedEvent(seq, requestId, "f", "{}".getBytes(StandardCharsets.UTF_8), time.millis(), 0, 0,
+        time.millis(), HopChain.EMPTY, false, null, null);
+  }
+
+  @Test
+  void recovery_setsAsideAnEventThatDoesNotDecodeAndDeliversTheOthers() {
+    byte[] newerLayout = {2, 0, 0};
+    byte[] hugeLength = {1, 0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xf0}; // a request id of almost 2 GB, 4 bytes given
+    EventStore s = EventStore.open(dir, false);
+    s.put(0, stored(0, "first").encode());
+    s.put(1, newerLayout);
+    s.put(2, stored(2, "third").encode());
+    s.put(5, hugeLength);
+    s.close();
+    List<String> delivered = new CopyOnWriteArrayList<>();
+    AsyncTarget recording = scripted((ref, payload, id) -> {
+      delivered.add(id);
+      return success(id, "$LATEST");
+    });
+
+    try (LogCapture log = LogCapture.of(EventStore.class.getName())) {
+      queue = new AsyncInvocations(oneDispatcher(), dir, true, time, recording);
+      Await.until("the others delivered", () -> queue.pendingCount() == 0);
+
+      assertThat(delivered).containsExactly("first", "third");
+      assertThat(log.lines()).filteredOn(l -> l.message().contains("does not decode")).hasSize(2)
+          .anyMatch(l -> l.message().contains("0000000000000001"))
+          .anyMatch(l -> l.message().contains("0000000000000005"));
+      assertThat(queue.nextSequence()).as("above the quarantined 5: a new event must not take its key").isEqualTo(6);
+    }
+    queue.close(Duration.ofSeconds(2));
+    EventStore reopened = EventStore.open(dir, false);
+    try {
+      assertThat(reopened.quarantined(1)).isEqualTo(newerLayout);
+      assertThat(reopened.quarantined(5)).isEqualTo(hugeLength);
+      assertThat(reopened.get(1)).isNull();
+    } finally {
+      reopened.close();
+    }
+
+    try (LogCapture log = LogCapture.of(EventStore.class.getName())) {
+      queue = new AsyncInvocations(oneDispatcher(), dir, true, time, recording);
+
+      assertThat(queue.pendingCount()).isZero();
+      assertThat(queue.nextSequence()).isEqualTo(6);
+      assertThat(log.lines()).as("set aside once, not found again at every start").isEmpty();
+    }
+  }
+
+  @Test
+  void recovery_thatCannotReadTheStoreFailsLoudlyAndReleasesIt() throws Exception {
+    EventStore s = EventStore.open(dir, false);
+    for (int i = 0; i < 10; i++) {
+      s.put(i, stored(i, "id-" + i).encode());
+    }
+    s.close();
+    EventStore.open(dir, false).close(); // opening replays the write-ahead log into a table file
+    Path table;
+    try (var files = Files.list(dir)) {
+      table = files.filter(f -> f.toString().endsWith(".sst")).findFirst().orElseThrow();
+    }
+    try (FileChannel ch = FileChannel.open(table, StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(new byte[] {(byte) 0xde, (byte) 0xad, (byte) 0xbe, (byte) 0xef}), 5); // first block
+    }
+    AsyncTarget unused = scripted((ref, payload, id) -> success(id, "$LATEST"));
+
+    // The scan stops at the damaged block, before every event: new events would be given their sequence numbers.
+    assertThatThrownBy(() -> new AsyncInvocations(oneDispatcher(), dir, true, time, unused))
+        .isInstanceOf(FaasException.class)
+        .hasMessageContaining("cannot read the asynchronous event store in " + dir)
+        .hasMessageContaining("checksum mismatch");
+    EventStore.open(dir, false).close(); // not held by the failed start
   }
 
   @Test
