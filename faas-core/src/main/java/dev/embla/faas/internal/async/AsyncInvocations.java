@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -78,6 +79,8 @@ public final class AsyncInvocations {
    * a deleted alias or version must not hold back the events for the function's other versions and aliases.
    */
   private final Map<String, Long> missingUntil = new ConcurrentHashMap<>();
+  /** The error types of an invocation that the engine's close stopped (see Invoker). */
+  private static final Set<String> STOPPED_BY_CLOSE = Set.of("Runtime.EngineClosed", "Runtime.EnvironmentCancelled");
 
   private final ReentrantReadWriteLock storeLock = new ReentrantReadWriteLock();
   private volatile EventStore store;
@@ -440,8 +443,11 @@ public final class AsyncInvocations {
     missingUntil.remove(e.functionRef());
     if (result.isError()) {
       FunctionError error = result.error().orElseThrow();
-      if (stopping && "Runtime.EngineClosed".equals(error.errorType())) {
-        return; // stopped by close after the grace period: not the function's failure; stays stored
+      if (stopping && STOPPED_BY_CLOSE.contains(error.errorType())) {
+        // Stopped by close after the grace period: not the function's failure, so it stays stored as it was. Close
+        // stops a shared environment's lanes one after another, and a lane it has not reached yet fails because the
+        // environment was cancelled under it; while stopping, that is close's doing too.
+        return;
       }
       onFailure(e, config, result.payload(), result.executedVersion(), finished);
     } else {

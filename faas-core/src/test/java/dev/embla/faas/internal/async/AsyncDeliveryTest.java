@@ -1,5 +1,7 @@
 package dev.embla.faas.internal.async;
 
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CountDownLatch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -85,6 +87,62 @@ class AsyncDeliveryTest {
   void tearDown() {
     if (queue != null) {
       queue.close(Duration.ofSeconds(2));
+    }
+  }
+
+  @Test
+  void anInvocationStoppedBecauseTheEngineCloses_isNotAFailure_evenWhenItsSharedEnvironmentWasCancelled()
+      throws Exception {
+    // Closing stops the lanes of a shared environment one after the other: a lane not yet reached fails with
+    // Runtime.EnvironmentCancelled rather than Runtime.EngineClosed. Either is the engine's doing.
+    for (String errorType : List.of("Runtime.EngineClosed", "Runtime.EnvironmentCancelled")) {
+      CountDownLatch invoked = new CountDownLatch(1);
+      CountDownLatch stopped = new CountDownLatch(1);
+      List<String> failures = new CopyOnWriteArrayList<>();
+      Path store = Files.createDirectories(dir.resolve(errorType));
+      AsyncInvocations first = new AsyncInvocations(oneDispatcher(), store, true, time, scripted((ref, payload, id) -> {
+        invoked.countDown();
+        try {
+          stopped.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        FunctionError error = new FunctionError(FunctionError.Kind.RUNTIME, errorType, "stopped", List.of());
+        return new InvocationResult(id, "$LATEST", error.toJson().getBytes(StandardCharsets.UTF_8), error, 1000, -1,
+            1);
+      }));
+      first.putConfig("f", EventInvokeConfig.builder().maximumRetryAttempts(0)
+          .onFailure(Destination.sink("failed", (body, attrs) -> failures.add(new String(body, StandardCharsets.UTF_8))))
+          .build());
+      first.accept("f", "{}".getBytes(StandardCharsets.UTF_8));
+      assertThat(invoked.await(10, TimeUnit.SECONDS)).isTrue();
+      first.stopDispatching();
+      stopped.countDown();
+      first.close(Duration.ofSeconds(2));
+      assertThat(failures).as(errorType).isEmpty();
+
+      List<byte[]> delivered = new CopyOnWriteArrayList<>();
+      // The restarted queue dispatches from its constructor on, before a configuration can be put, so its first
+      // attempt finds the function not registered yet (as in an engine whose host registers it after the queue
+      // started) and the next one, a recheck later, runs with the configuration.
+      CountDownLatch firstAttempt = new CountDownLatch(1);
+      queue = new AsyncInvocations(oneDispatcher(), store, true, time, scripted((ref, payload, id) -> {
+        if (firstAttempt.getCount() > 0) {
+          firstAttempt.countDown();
+          throw new FunctionNotFoundException("function '" + ref + "' is not registered yet");
+        }
+        return success(id, "1");
+      }));
+      assertThat(firstAttempt.await(10, TimeUnit.SECONDS)).isTrue();
+      queue.putConfig("f", EventInvokeConfig.builder()
+          .onSuccess(Destination.sink("ok", (body, attrs) -> delivered.add(body))).build());
+      Await.until("the recheck scheduled", () -> queue.delayedDueTimes().size() == 1);
+      time.advance(AsyncInvocations.FUNCTION_RECHECK);
+      Await.until("delivered after the restart", () -> delivered.size() == 1);
+      assertThat(JSON.readTree(delivered.get(0)).get("requestContext").get("approximateInvokeCount").asInt())
+          .as(errorType).isEqualTo(1);
+      queue.close(Duration.ofSeconds(2));
+      queue = null;
     }
   }
 

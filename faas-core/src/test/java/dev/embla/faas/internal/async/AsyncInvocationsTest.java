@@ -686,6 +686,38 @@ class AsyncInvocationsTest {
   }
 
   @Test
+  void close_stoppingASharedEnvironment_leavesEveryEventInItStoredAndUncounted() {
+    Path store = dir.resolve("store");
+    LocalEngine first = newEngine(FaasEngine.builder().asyncStoreDirectory(store), Duration.ofMillis(100));
+    first.createFunction(FunctionConfig.builder("stuck").runtime("fake").handler("spin")
+        .maxConcurrencyPerEnvironment(2).build(), FunctionCode.fromDirectory(code));
+    first.invokeAsync("stuck", "{\"a\":1}");
+    first.invokeAsync("stuck", "{\"b\":2}");
+    Await.until("both running in one environment", () -> invocations("stuck") == 2);
+    assertThat(runtime.environments).hasSize(1);
+    // Close stops the two lanes one after the other. Whichever way each ends (stopped by close, or failing because
+    // the environment it shares was cancelled under it), that is the engine's doing, not the function's.
+    first.close();
+
+    FakeRuntime other = new FakeRuntime();
+    LocalEngine second = (LocalEngine) FaasEngine.builder().ticker(time).clock(time).addRuntime(other)
+        .asyncStoreDirectory(store).workDirectory(dir.resolve("work2")).build();
+    engines.add(second);
+    InMemoryQueue ok = EventSources.queue("ok-shared");
+    second.putFunctionEventInvokeConfig("stuck", EventInvokeConfig.builder().onSuccess(Destination.queue(ok)).build());
+    second.createFunction(FunctionConfig.builder("stuck").runtime("fake").handler("echo").build(),
+        FunctionCode.fromDirectory(code));
+    time.advance(AsyncInvocations.FUNCTION_RECHECK);
+    List<JsonNode> records = new ArrayList<>();
+    Await.until("two records", () -> {
+      records.addAll(drain(ok));
+      return records.size() == 2;
+    });
+    assertThat(records).allSatisfy(r ->
+        assertThat(r.get("requestContext").get("approximateInvokeCount").asInt()).isEqualTo(1));
+  }
+
+  @Test
   void storeDirectory_isNotCreatedUntilTheFirstAsynchronousEvent() {
     create(engine, "echo", "echo");
     engine.invoke("echo", "{}");
