@@ -236,12 +236,24 @@ public final class FunctionRegistry {
   }
 
   private static long versionNumber(String name, String qualifier) {
-    if (qualifier == null || qualifier.isEmpty() || qualifier.length() > 18 || !qualifier.chars().allMatch(
-        c -> c >= '0' && c <= '9')) {
+    if (qualifier == null || qualifier.isEmpty() || !qualifier.chars().allMatch(c -> c >= '0' && c <= '9')) {
       throw new InvalidConfigurationException("qualifier to delete from function '" + name
           + "' must be a version number, was '" + qualifier + "' (delete an alias with deleteAlias)");
     }
+    if (!isVersionName(qualifier)) {
+      throw new FunctionNotFoundException("function '" + name + "' has no version '" + qualifier + "'");
+    }
     return Long.parseLong(qualifier);
+  }
+
+  /**
+   * Returns whether a string of digits is how a published version is named: as in Lambda, versions are names, so
+   * {@code "01"} is not version 1 (it names no version at all), and every lookup must agree on that. Parsing it as a
+   * number once let an alias point at version 1 while the check that refuses to delete a version an alias uses
+   * compared names and let version 1 go.
+   */
+  private static boolean isVersionName(String digits) {
+    return digits.length() <= 18 && !digits.startsWith("0");
   }
 
   // ---- aliases ----
@@ -300,7 +312,7 @@ public final class FunctionRegistry {
     if (version.equals(FunctionVersion.LATEST)) {
       return state.latest;
     }
-    Published p = version.length() > 18 ? null : state.versions.get(Long.parseLong(version));
+    Published p = isVersionName(version) ? state.versions.get(Long.parseLong(version)) : null;
     if (p == null) {
       throw new FunctionNotFoundException("alias '" + aliasName + "' of function '" + state.name
           + "' points at version " + version + ", which does not exist");

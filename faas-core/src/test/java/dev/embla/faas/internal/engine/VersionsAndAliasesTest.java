@@ -358,6 +358,23 @@ class VersionsAndAliasesTest {
   }
 
   @Test
+  void versionsAreNames_soALeadingZeroNamesNoVersion_andAnAliasCannotOutliveItsVersionThroughOne() {
+    create("echo");
+    engine.publishVersion("f"); // 1
+    assertThatThrownBy(() -> engine.createAlias("f", "live", "01")).isInstanceOf(FunctionNotFoundException.class)
+        .hasMessageContaining("points at version 01, which does not exist");
+    assertThatThrownBy(() -> engine.createAlias("f", AliasConfig.builder("canary").functionVersion("1")
+        .additionalVersionWeight("01", 0.5).build())).isInstanceOf(FunctionNotFoundException.class);
+    assertThatThrownBy(() -> engine.invoke("f:01", "1")).isInstanceOf(FunctionNotFoundException.class);
+    assertThatThrownBy(() -> engine.deleteFunction("f", "01")).isInstanceOf(FunctionNotFoundException.class)
+        .hasMessageContaining("has no version '01'");
+
+    engine.createAlias("f", "live", "1");
+    assertThatThrownBy(() -> engine.deleteFunction("f", "1")).isInstanceOf(ResourceConflictException.class);
+    assertThat(engine.invoke("f:live", "1").isError()).isFalse();
+  }
+
+  @Test
   void deleteFunction_removesEveryVersionAndAlias_andARecreatedFunctionStartsAfresh() throws Exception {
     create("echo");
     engine.publishVersion("f");
