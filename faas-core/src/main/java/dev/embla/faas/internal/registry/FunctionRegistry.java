@@ -373,8 +373,9 @@ public final class FunctionRegistry {
 
   /**
    * Resolves a qualifier to the revision it runs: {@code null} or {@code $LATEST} to the current {@code $LATEST}, a
-   * number to that published version, an alias name to the version the alias points at (for a weighted alias, the
-   * one that gets the larger share, {@link AliasConfig#functionVersion()}).
+   * number to that published version, an alias name to the version the alias points at (for a weighted alias, its
+   * primary version, {@link AliasConfig#functionVersion()}, whatever the weights: provisioned concurrency on such an
+   * alias provisions that version, as in Lambda).
    *
    * @throws FunctionNotFoundException naming the function or the qualifier that does not exist
    */
