@@ -655,6 +655,22 @@ class AsyncInvocationsTest {
     assertThat(engine.asyncQueue().pendingCount()).isZero();
   }
 
+  /**
+   * Starts a second engine on {@code store} where "stuck" now echoes and sends its on-success records to a new queue,
+   * and lets its recheck of the not-yet-registered function come due; returns the queue.
+   */
+  private InMemoryQueue restartWithStuckEchoing(Path store, String queueName) {
+    LocalEngine second = (LocalEngine) FaasEngine.builder().ticker(time).clock(time).addRuntime(new FakeRuntime())
+        .asyncStoreDirectory(store).workDirectory(dir.resolve("work2")).build();
+    engines.add(second);
+    InMemoryQueue ok = EventSources.queue(queueName);
+    second.putFunctionEventInvokeConfig("stuck", EventInvokeConfig.builder().onSuccess(Destination.queue(ok)).build());
+    second.createFunction(FunctionConfig.builder("stuck").runtime("fake").handler("echo").build(),
+        FunctionCode.fromDirectory(code));
+    time.advance(AsyncInvocations.FUNCTION_RECHECK);
+    return ok;
+  }
+
   @Test
   void close_afterTheGracePeriodLeavesTheStoppedEventStoredForTheNextStart() {
     Path store = dir.resolve("store");
@@ -669,16 +685,7 @@ class AsyncInvocationsTest {
     }
     assertThatThrownBy(() -> first.invokeAsync("stuck", "{}")).isInstanceOf(EngineClosedException.class);
 
-    FakeRuntime other = new FakeRuntime();
-    LocalEngine second = (LocalEngine) FaasEngine.builder().ticker(time).clock(time).addRuntime(other)
-        .asyncStoreDirectory(store).workDirectory(dir.resolve("work2")).build();
-    engines.add(second);
-    InMemoryQueue ok = EventSources.queue("ok");
-    second.putFunctionEventInvokeConfig("stuck", EventInvokeConfig.builder().onSuccess(Destination.queue(ok)).build());
-    second.createFunction(FunctionConfig.builder("stuck").runtime("fake").handler("echo").build(),
-        FunctionCode.fromDirectory(code));
-    time.advance(AsyncInvocations.FUNCTION_RECHECK);
-    JsonNode record = awaitOne(ok);
+    JsonNode record = awaitOne(restartWithStuckEchoing(store, "ok"));
 
     assertThat(record.get("requestContext").get("requestId").asString()).isEqualTo(accepted.requestId());
     // the stopped attempt was the engine's doing, not the function's: it is not counted
@@ -699,15 +706,7 @@ class AsyncInvocationsTest {
     // the environment it shares was cancelled under it), that is the engine's doing, not the function's.
     first.close();
 
-    FakeRuntime other = new FakeRuntime();
-    LocalEngine second = (LocalEngine) FaasEngine.builder().ticker(time).clock(time).addRuntime(other)
-        .asyncStoreDirectory(store).workDirectory(dir.resolve("work2")).build();
-    engines.add(second);
-    InMemoryQueue ok = EventSources.queue("ok-shared");
-    second.putFunctionEventInvokeConfig("stuck", EventInvokeConfig.builder().onSuccess(Destination.queue(ok)).build());
-    second.createFunction(FunctionConfig.builder("stuck").runtime("fake").handler("echo").build(),
-        FunctionCode.fromDirectory(code));
-    time.advance(AsyncInvocations.FUNCTION_RECHECK);
+    InMemoryQueue ok = restartWithStuckEchoing(store, "ok-shared");
     List<JsonNode> records = new ArrayList<>();
     Await.until("two records", () -> {
       records.addAll(drain(ok));

@@ -65,6 +65,16 @@ class ProvisionedConcurrencyTest {
     return runtime.environments.stream().filter(e -> e.shutdowns.get() == 0).toList();
   }
 
+  /** Function "p" with versions 1 and 2 (different configurations) and an alias "live" at version 1. */
+  private void twoVersionsAndAliasLiveAtOne() {
+    create("p", "echo");
+    engine.publishVersion("p"); // 1
+    engine.updateFunctionConfiguration(FunctionConfig.builder("p").runtime("fake").handler("echo")
+        .description("second").build());
+    engine.publishVersion("p"); // 2
+    engine.createAlias("p", "live", "1");
+  }
+
   @Test
   void provisioned_environmentsInitialisedBeforeTheFirstCall_andCallsUpToNNeverStartCold() throws Exception {
     create("p", "block");
@@ -232,12 +242,7 @@ class ProvisionedConcurrencyTest {
 
   @Test
   void provisioned_onAnAlias_provisionsItsVersion_andFollowsTheAliasWhenItMoves() throws Exception {
-    create("p", "echo");
-    engine.publishVersion("p"); // 1
-    engine.updateFunctionConfiguration(FunctionConfig.builder("p").runtime("fake").handler("echo")
-        .description("second").build());
-    engine.publishVersion("p"); // 2
-    engine.createAlias("p", "live", "1");
+    twoVersionsAndAliasLiveAtOne();
 
     engine.putProvisionedConcurrency("p", "live", 2);
     Await.until("live READY", () -> engine.getProvisionedConcurrency("p", "live").orElseThrow().status() == Status.READY);
@@ -265,12 +270,7 @@ class ProvisionedConcurrencyTest {
 
   @Test
   void deletingAnAliasOrVersion_deletesItsProvisionedConcurrency_andGivesBackWhatItSetAside() throws Exception {
-    create("p", "echo");
-    engine.publishVersion("p"); // 1
-    engine.updateFunctionConfiguration(FunctionConfig.builder("p").runtime("fake").handler("echo")
-        .description("second").build());
-    engine.publishVersion("p"); // 2
-    engine.createAlias("p", "live", "1");
+    twoVersionsAndAliasLiveAtOne();
     // The engine's limit is 20 with a floor of 5: 15 can be set aside, and these two take all of it.
     engine.putProvisionedConcurrency("p", "live", 10);
     engine.putProvisionedConcurrency("p", "2", 5);
@@ -293,12 +293,7 @@ class ProvisionedConcurrencyTest {
 
   @Test
   void anAliasAndTheVersionItPointsTo_cannotBothHaveProvisionedConcurrency() throws Exception {
-    create("p", "echo");
-    engine.publishVersion("p"); // 1
-    engine.updateFunctionConfiguration(FunctionConfig.builder("p").runtime("fake").handler("echo")
-        .description("second").build());
-    engine.publishVersion("p"); // 2
-    engine.createAlias("p", "live", "1");
+    twoVersionsAndAliasLiveAtOne();
     engine.putProvisionedConcurrency("p", "1", 3);
 
     assertThatThrownBy(() -> engine.putProvisionedConcurrency("p", "live", 1))
