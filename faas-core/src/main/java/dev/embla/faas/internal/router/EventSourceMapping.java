@@ -45,6 +45,12 @@ import tools.jackson.databind.json.JsonMapper;
  * how long a thread blocks, and a test clock that only moves when advanced would block them forever. Due times that
  * belong to records (visibility timeouts) are the source's business, on the engine's clock.
  *
+ * <p>Failures: whatever a source throws, an {@link Error} included (a {@code NoClassDefFoundError} from a plugin's
+ * driver, a {@code StackOverflowError} in {@code toEvent}), is reported through the context, the records in hand are
+ * released, and the poller backs off and goes on: a poller that died would leave the connection looking open while
+ * nothing reads the source. Only a {@link VirtualMachineError} other than {@code StackOverflowError} ends the poller,
+ * once it is reported and the records are released, since the JVM itself is then failing.
+ *
  * <p>Closing: the poller is interrupted only while it waits on the source, never while the function runs, so a
  * function is not interrupted by a disconnect. A batch in flight completes and is settled by its outcome; a batch
  * received when the close came is released unprocessed. Nothing is acknowledged that did not succeed, so records are
@@ -107,8 +113,10 @@ final class EventSourceMapping extends Connection<PullEventSource> {
     List<SourceRecord> batch;
     try {
       batch = receiveBatch();
-    } catch (InterruptedException | RuntimeException e) {
-      if (leaveWait()) {
+    } catch (Throwable e) {
+      // Leave the wait whatever was thrown: a poller still marked as waiting would be interrupted by a close while
+      // it runs the function of its next batch.
+      if (leaveWait() && !isFatal(e)) {
         return 0; // interrupted by close, or the source failed as it was closed: either way the mapping is done
       }
       throw e;
@@ -175,9 +183,14 @@ final class EventSourceMapping extends Connection<PullEventSource> {
         }
       } catch (InterruptedException e) {
         // Only close interrupts the poller; the loop condition ends it.
-      } catch (RuntimeException e) {
-        // The source's receive failed (a broken connection to a real queue, say). Back off so that a source that
-        // keeps failing is logged at a bounded rate and does not spin the poller.
+      } catch (Throwable e) {
+        // The source failed (a broken connection to a real queue, a class missing from a plugin); the records in hand
+        // were released where it happened. Back off so that a source that keeps failing is logged at a bounded rate
+        // and does not spin the poller.
+        if (isFatal(e)) {
+          context.reportFailure("the JVM failed while polling; the poller stops", e);
+          throw e;
+        }
         context.reportFailure("receive failed", e);
         backoffNanos = backoffNanos == 0 ? MIN_BACKOFF_NANOS : Math.min(MAX_BACKOFF_NANOS, backoffNanos * 2);
         try {
@@ -241,7 +254,7 @@ final class EventSourceMapping extends Connection<PullEventSource> {
         }
         batch.addAll(source.receive(batchSize - batch.size(), Duration.ofNanos(remaining)));
       }
-    } catch (InterruptedException | RuntimeException e) {
+    } catch (Throwable e) {
       // Records already in hand are given back at once rather than left to time out unnoticed.
       release(batch, "batch not completed: " + e);
       throw e;
@@ -278,9 +291,12 @@ final class EventSourceMapping extends Connection<PullEventSource> {
     byte[] event;
     try {
       event = source.toEvent(batch);
-    } catch (RuntimeException e) {
-      context.reportFailure("could not build the event for a batch of " + batch.size() + " records", e);
+    } catch (Throwable e) {
       release(batch, "event could not be built: " + e);
+      if (isFatal(e)) {
+        throw e; // reported once, by the poller
+      }
+      context.reportFailure("could not build the event for a batch of " + batch.size() + " records", e);
       return;
     }
     InvocationOutcome outcome;
@@ -289,6 +305,10 @@ final class EventSourceMapping extends Connection<PullEventSource> {
     HopChain previous = HopChain.enter(chain.isEmpty() ? firstHop : chain.plus(function));
     try {
       outcome = context.invoke(event);
+    } catch (Throwable e) {
+      // The context turns every other failure into a failed outcome; what gets here is the JVM failing.
+      release(batch, "invocation could not be made: " + e);
+      throw e;
     } finally {
       HopChain.restore(previous);
     }
@@ -382,7 +402,10 @@ final class EventSourceMapping extends Connection<PullEventSource> {
   private void acknowledge(List<SourceRecord> records) {
     try {
       source.acknowledge(records);
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
+      if (isFatal(e)) {
+        throw e; // reported once, by the poller
+      }
       // The function succeeded but the source could not record it; the records will be delivered again.
       context.reportFailure("acknowledge of " + records.size() + " records failed", e);
     }
@@ -391,9 +414,21 @@ final class EventSourceMapping extends Connection<PullEventSource> {
   private void release(List<SourceRecord> records, String reason) {
     try {
       source.release(records, reason);
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
+      if (isFatal(e)) {
+        throw e; // reported once, by the poller
+      }
       context.reportFailure("release of " + records.size() + " records failed", e);
     }
+  }
+
+  /**
+   * Returns true for an error that means the JVM is failing (out of memory, say), after which the poller should not go
+   * on. A {@code StackOverflowError} is not one: the stack has unwound by the time it is caught, and it is the
+   * failure of one batch (a deeply nested record), as it is of one invocation in a function.
+   */
+  static boolean isFatal(Throwable e) {
+    return e instanceof VirtualMachineError && !(e instanceof StackOverflowError);
   }
 
   private static boolean contains(byte[] haystack, byte[] needle) {

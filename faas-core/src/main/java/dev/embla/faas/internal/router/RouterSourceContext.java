@@ -95,12 +95,16 @@ final class RouterSourceContext implements SourceContext {
     InvocationResult result;
     try {
       result = invoker.invoke(functionRef, event);
-    } catch (RuntimeException e) {
-      // FunctionNotFoundException, EngineClosedException, a throttle, or a bug: the invocation was not made, which
-      // for the source is a failed invocation like any other. The poller and timer threads must survive it.
+    } catch (Throwable e) {
+      // FunctionNotFoundException, EngineClosedException, a throttle, or a bug (an Error included): the invocation
+      // was not made, which for the source is a failed invocation like any other. The poller and timer threads must
+      // survive it; only the JVM failing is passed on, for the caller to settle what it holds.
       failed.increment();
       LOG.warn("function {}: invocation from {} could not be made: {}", functionRef, sourceDescription,
           e.toString());
+      if (EventSourceMapping.isFatal(e)) {
+        throw e;
+      }
       FunctionError error = new FunctionError(FunctionError.Kind.RUNTIME, e.getClass().getSimpleName(),
           e.getMessage(), List.of());
       return new InvocationOutcome(UUID.randomUUID().toString(), false,

@@ -9,6 +9,7 @@ import java.util.PriorityQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -25,13 +26,24 @@ import org.slf4j.LoggerFactory;
  * want full determinism leave the driver off and call {@link #runDueTasks()} themselves.
  *
  * <p>Concurrency: the queue is guarded by one lock, held only to add, remove or pop entries, never while a task runs.
- * A task is popped by exactly one {@link #runDueTasks()} call, so it runs at most once; its cancelled flag is checked
- * again on the worker, so a cancel that races with dispatch still wins if the task has not started.
+ * A task is popped by exactly one {@link #runDueTasks()} call; its cancelled flag is checked again on the worker, so a
+ * cancel that races with dispatch still wins if the task has not started. A task the executor failed to take (it
+ * threw, say {@code OutOfMemoryError: unable to create native thread}) goes back into the queue rather than being
+ * lost, since a lost task ends a schedule for good (each fire schedules the next). An executor that threw may still
+ * have kept the task, so a task claims itself once when it starts: it runs at most once however often it is handed
+ * over.
+ *
+ * <p>The driver survives anything {@link #runDueTasks()} throws, an {@link Error} included: a dead driver would stop
+ * every schedule with no sign of why. After a failure it waits {@link #MAX_PARK}, doubling up to
+ * {@link #MAX_FAILURE_BACKOFF}, so that an executor that keeps failing is logged at a bounded rate.
  */
 public final class TimerService implements AutoCloseable {
 
   /** The longest the driver parks in real time before looking at the clock again. */
   static final Duration MAX_PARK = Duration.ofMillis(20);
+
+  /** The longest the driver waits after consecutive failures before it tries again. */
+  static final Duration MAX_FAILURE_BACKOFF = Duration.ofSeconds(1);
 
   private static final Logger LOG = LoggerFactory.getLogger(TimerService.class);
 
@@ -127,6 +139,13 @@ public final class TimerService implements AutoCloseable {
       } catch (RejectedExecutionException e) {
         // The executor is shutting down with the router; the task is dropped with the rest of the router's work.
         LOG.debug("timer task not run, executor is shut down", e);
+      } catch (Throwable e) {
+        // The executor could not take it (no native thread left, say); with Runnable::run the task itself may have
+        // thrown, and then it ran and is done.
+        if (!t.claimed()) {
+          requeue(t);
+        }
+        throw e;
       }
     }
   }
@@ -182,6 +201,17 @@ public final class TimerService implements AutoCloseable {
     }
   }
 
+  private void requeue(Task t) {
+    lock.lock();
+    try {
+      if (!closed && !t.cancelled) {
+        queue.add(t);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
   private void cancel(Task t) {
     t.cancelled = true;
     lock.lock();
@@ -193,18 +223,26 @@ public final class TimerService implements AutoCloseable {
   }
 
   private void drive() {
+    long failureBackoffNanos = 0;
     while (!closed && !Thread.currentThread().isInterrupted()) {
+      long parkNanos;
       try {
         runDueTasks();
-      } catch (RuntimeException e) {
-        // Only a broken clock or executor gets here; keep the driver alive so the other timers still fire.
+        failureBackoffNanos = 0;
+        parkNanos = MAX_PARK.toNanos();
+        Instant next = nextDue();
+        if (next != null) {
+          long untilDue = Duration.between(clock.instant(), next).toNanos();
+          parkNanos = Math.max(0, Math.min(parkNanos, untilDue));
+        }
+      } catch (Throwable e) {
+        // Only a broken clock or executor gets here, an Error included (no native thread left for a task). Even a
+        // VirtualMachineError is logged and survived rather than rethrown: a dead driver stops every schedule for good,
+        // while one that goes on runs them again once the JVM recovers.
         LOG.error("timer driver failed to run due tasks", e);
-      }
-      long parkNanos = MAX_PARK.toNanos();
-      Instant next = nextDue();
-      if (next != null) {
-        long untilDue = Duration.between(clock.instant(), next).toNanos();
-        parkNanos = Math.max(0, Math.min(parkNanos, untilDue));
+        failureBackoffNanos = failureBackoffNanos == 0 ? MAX_PARK.toNanos()
+            : Math.min(MAX_FAILURE_BACKOFF.toNanos(), failureBackoffNanos * 2);
+        parkNanos = failureBackoffNanos;
       }
       if (parkNanos > 0) {
         LockSupport.parkNanos(this, parkNanos);
@@ -217,6 +255,7 @@ public final class TimerService implements AutoCloseable {
     final long seq;
     final Runnable body;
     volatile boolean cancelled;
+    private final AtomicBoolean claimed = new AtomicBoolean();
 
     Task(Instant at, long seq, Runnable body) {
       this.at = at;
@@ -224,9 +263,14 @@ public final class TimerService implements AutoCloseable {
       this.body = body;
     }
 
+    /** Returns true if the task has started (or was skipped as cancelled) on some thread. */
+    boolean claimed() {
+      return claimed.get();
+    }
+
     @Override
     public void run() {
-      if (cancelled) {
+      if (!claimed.compareAndSet(false, true) || cancelled) {
         return;
       }
       try {

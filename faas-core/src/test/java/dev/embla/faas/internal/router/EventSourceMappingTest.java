@@ -1,6 +1,7 @@
 package dev.embla.faas.internal.router;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.embla.faas.BatchOptions;
 import dev.embla.faas.FunctionNotFoundException;
@@ -20,6 +21,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -245,6 +247,66 @@ class EventSourceMappingTest {
   }
 
   @Test
+  void poller_survivesAnErrorFromTheSource() {
+    FlakySource source = new FlakySource();
+    source.failReceives.set(1);
+    source.receiveFailure = () -> new NoClassDefFoundError("com/example/driver/Connection");
+    EventSourceMapping m = mapping(source, BatchOptions.defaults(), Duration.ofMillis(5));
+    m.start();
+    Await.until("the poller goes on after the Error", () -> m.succeeded() >= 1);
+    assertThat(m.context.sourceFailures()).as("the Error is reported").isEqualTo(1);
+    assertThat(source.acknowledged).isNotEmpty();
+  }
+
+  @Test
+  void pollOnce_errorDuringBatchingWindow_releasesTheRecordsInHand() {
+    FlakySource source = new FlakySource();
+    source.failReceivesAfter = 1;
+    source.failReceives.set(1);
+    source.receiveFailure = () -> new NoClassDefFoundError("com/example/driver/Connection");
+    EventSourceMapping m = mapping(source, new BatchOptions(10, Duration.ofSeconds(60)));
+    assertThatThrownBy(m::pollOnce).isInstanceOf(NoClassDefFoundError.class);
+    assertThat(source.released).as("given back, not left to time out").hasSize(1);
+    assertThat(invoker.count()).isZero();
+    // Still marked as waiting, a close would interrupt the poller inside the function of its next batch.
+    assertThat(m.waitingOnSource()).isFalse();
+  }
+
+  @Test
+  void pollOnce_toEventThrowsAnError_releasesBatchWithoutInvoking() throws Exception {
+    FlakySource source = new FlakySource();
+    source.toEventFailure = () -> new StackOverflowError();
+    EventSourceMapping m = mapping(source, BatchOptions.defaults());
+    assertThat(m.pollOnce()).isEqualTo(1);
+    assertThat(invoker.count()).isZero();
+    assertThat(source.released).hasSize(1);
+    assertThat(m.context.sourceFailures()).isEqualTo(1);
+  }
+
+  @Test
+  void pollOnce_jvmErrorInToEvent_releasesBatchThenRethrows() {
+    FlakySource source = new FlakySource();
+    source.toEventFailure = () -> new OutOfMemoryError("Java heap space");
+    EventSourceMapping m = mapping(source, BatchOptions.defaults());
+    assertThatThrownBy(m::pollOnce).isInstanceOf(OutOfMemoryError.class);
+    assertThat(source.released).hasSize(1);
+    assertThat(source.acknowledged).isEmpty();
+  }
+
+  @Test
+  void pollOnce_invokerThrowsAnError_releasesBatchAndCountsFailure() throws Exception {
+    FlakySource source = new FlakySource();
+    invoker.answer((ref, payload) -> {
+      throw new NoClassDefFoundError("dev/embla/faas/internal/Missing");
+    });
+    EventSourceMapping m = mapping(source, BatchOptions.defaults());
+    assertThat(m.pollOnce()).isEqualTo(1);
+    assertThat(m.failed()).isEqualTo(1);
+    assertThat(source.released).hasSize(1);
+    assertThat(source.acknowledged).isEmpty();
+  }
+
+  @Test
   void close_whileWaitingOnSource_stopsPollerPromptly() throws Exception {
     EventSourceMapping m = mapping(queue, BatchOptions.defaults(), Duration.ofSeconds(20));
     m.start();
@@ -431,10 +493,21 @@ class EventSourceMappingTest {
   /** A pull source with one record, whose failures a test switches on. */
   private static final class FlakySource implements PullEventSource {
     final AtomicInteger failReceives = new AtomicInteger();
+    volatile int failReceivesAfter; // receives that succeed before failReceives starts counting
+    volatile Supplier<Throwable> receiveFailure = () -> new IllegalStateException("connection reset");
     volatile boolean failToEvent;
+    volatile Supplier<Throwable> toEventFailure;
     final List<SourceRecord> released = new CopyOnWriteArrayList<>();
     final List<SourceRecord> acknowledged = new CopyOnWriteArrayList<>();
     private final AtomicInteger sequence = new AtomicInteger();
+    private final AtomicInteger receives = new AtomicInteger();
+
+    private static RuntimeException unchecked(Throwable t) {
+      if (t instanceof Error e) {
+        throw e;
+      }
+      return (RuntimeException) t;
+    }
 
     @Override
     public String describe() {
@@ -443,8 +516,9 @@ class EventSourceMappingTest {
 
     @Override
     public List<SourceRecord> receive(int maxRecords, Duration maxWait) throws InterruptedException {
-      if (failReceives.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-        throw new IllegalStateException("connection reset");
+      boolean failing = receives.getAndIncrement() >= failReceivesAfter;
+      if (failing && failReceives.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        throw unchecked(receiveFailure.get());
       }
       if (!acknowledged.isEmpty()) {
         Thread.sleep(maxWait); // drained: behave like a long poll
@@ -458,6 +532,9 @@ class EventSourceMappingTest {
     public byte[] toEvent(List<SourceRecord> batch) {
       if (failToEvent) {
         throw new IllegalArgumentException("malformed record");
+      }
+      if (toEventFailure != null) {
+        throw unchecked(toEventFailure.get());
       }
       return "{\"Records\":[]}".getBytes(StandardCharsets.UTF_8);
     }

@@ -1,6 +1,7 @@
 package dev.embla.faas.internal.router;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.embla.faas.spi.source.SourceContext.Cancellable;
 import dev.embla.faas.testing.Await;
@@ -9,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -108,6 +110,47 @@ class TimerServiceTest {
       clock.advance(Duration.ofSeconds(2));
       Await.until("second timer runs while the first is blocked", () -> fast.get() == 1);
       release.countDown();
+    }
+  }
+
+  /** Runs tasks inline, after failing the first {@code failures} hand-overs as a thread-per-task executor can. */
+  private static Executor failingFirst(int failures) {
+    AtomicInteger left = new AtomicInteger(failures);
+    return task -> {
+      if (left.getAndDecrement() > 0) {
+        throw new OutOfMemoryError("unable to create native thread: possibly out of memory or process/resource limits");
+      }
+      task.run();
+    };
+  }
+
+  @Test
+  void runDueTasks_executorThrowsAnError_keepsTheTaskForTheNextCall() {
+    TimerService timers = new TimerService(clock, failingFirst(1));
+    AtomicInteger ran = new AtomicInteger();
+    timers.schedule(t0, ran::incrementAndGet);
+
+    assertThatThrownBy(timers::runDueTasks).isInstanceOf(OutOfMemoryError.class);
+    assertThat(timers.pending()).as("not handed over, so not dropped").isEqualTo(1);
+
+    assertThat(timers.runDueTasks()).isEqualTo(1);
+    assertThat(ran).hasValue(1);
+    assertThat(timers.pending()).isZero();
+  }
+
+  @Test
+  void driver_survivesAnErrorFromTheExecutor() {
+    try (TimerService timers = new TimerService(clock, failingFirst(1))) {
+      timers.start();
+      AtomicInteger first = new AtomicInteger();
+      AtomicInteger later = new AtomicInteger();
+      timers.schedule(t0, first::incrementAndGet);
+      Await.until("the task whose hand-over failed runs on a later pass", () -> first.get() == 1);
+
+      timers.schedule(t0.plusSeconds(1), later::incrementAndGet);
+      clock.advance(Duration.ofSeconds(1));
+      Await.until("the driver still runs new timers", () -> later.get() == 1);
+      assertThat(first).as("run once").hasValue(1);
     }
   }
 
