@@ -10,7 +10,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -64,7 +66,10 @@ final class EventSourceMapping extends Connection<PullEventSource> {
 
   private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(5);
-  /** An empty receive faster than this means the source ignored its wait; pause so the poller does not spin. */
+  /**
+   * An empty receive faster than this means the source ignored its wait, and a receive of only records already in the
+   * batch means it redelivers them at once; either way pause this long so the poller does not spin.
+   */
   private static final long MIN_EMPTY_RECEIVE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
   private static final Logger LOG = LoggerFactory.getLogger(EventSourceMapping.class);
   private static final JsonMapper JSON = dev.embla.faas.internal.json.Json.mapper().build();
@@ -238,11 +243,22 @@ final class EventSourceMapping extends Connection<PullEventSource> {
     }
   }
 
+  /**
+   * Receives one batch. A record may be received again while the window is open (its visibility timeout is shorter
+   * than the window, and the source redelivers it as SQS would): the batch keeps one record per id, the copy received
+   * last, since only its receipt handle still settles the message. Keeping both would invoke the function with the
+   * message twice, and acknowledging the older copy would do nothing.
+   */
   private List<SourceRecord> receiveBatch() throws InterruptedException {
     int batchSize = options.batchSize();
-    List<SourceRecord> batch = new ArrayList<>(source.receive(batchSize, receiveWait));
-    if (batch.isEmpty() || options.maxBatchingWindow().isZero() || batch.size() >= batchSize) {
-      return batch;
+    List<SourceRecord> first = source.receive(batchSize, receiveWait);
+    if (first.isEmpty()) {
+      return List.of();
+    }
+    Map<String, SourceRecord> batch = LinkedHashMap.newLinkedHashMap(Math.min(batchSize, 1_024));
+    addNewest(batch, first);
+    if (options.maxBatchingWindow().isZero() || batch.size() >= batchSize) {
+      return new ArrayList<>(batch.values());
     }
     // The window starts with the first record, as in Lambda: an idle queue costs no invocations.
     long deadline = System.nanoTime() + options.maxBatchingWindow().toNanos();
@@ -252,14 +268,28 @@ final class EventSourceMapping extends Connection<PullEventSource> {
         if (remaining <= 0) {
           break;
         }
-        batch.addAll(source.receive(batchSize - batch.size(), Duration.ofNanos(remaining)));
+        List<SourceRecord> more = source.receive(batchSize - batch.size(), Duration.ofNanos(remaining));
+        if (!addNewest(batch, more) && !more.isEmpty()) {
+          // Only redeliveries of records in hand: with a visibility timeout of 0 the next receive returns them at
+          // once again, so pause rather than spend the window in a busy loop.
+          TimeUnit.NANOSECONDS.sleep(Math.min(remaining, MIN_EMPTY_RECEIVE_NANOS));
+        }
       }
     } catch (Throwable e) {
       // Records already in hand are given back at once rather than left to time out unnoticed.
-      release(batch, "batch not completed: " + e);
+      release(new ArrayList<>(batch.values()), "batch not completed: " + e);
       throw e;
     }
-    return batch;
+    return new ArrayList<>(batch.values());
+  }
+
+  /** Adds the records by id, a later copy replacing an earlier one in its place; true if any id was new. */
+  private static boolean addNewest(Map<String, SourceRecord> batch, List<SourceRecord> records) {
+    boolean added = false;
+    for (SourceRecord r : records) {
+      added |= batch.put(r.id(), r) == null;
+    }
+    return added;
   }
 
   private void process(List<SourceRecord> received) {

@@ -217,6 +217,27 @@ class EventSourceMappingTest {
   }
 
   @Test
+  void pollOnce_visibilityTimeoutShorterThanBatchingWindow_batchHoldsEachMessageOnceWithItsNewestReceipt()
+      throws Exception {
+    // Visibility 0: every receive in the window gets the messages already in the batch again, as SQS would.
+    LocalQueue redelivering = new LocalQueue("redelivering", Duration.ZERO, 100);
+    String a = redelivering.send("a");
+    String b = redelivering.send("b");
+    EventSourceMapping m = mapping(redelivering, new BatchOptions(10, Duration.ofMillis(50)));
+
+    assertThat(m.pollOnce()).isEqualTo(2);
+
+    JsonNode records = records(invoker.calls().getFirst());
+    assertThat(records).extracting(r -> r.get("messageId").stringValue()).containsExactly(a, b);
+    assertThat(records).allSatisfy(r -> assertThat(
+        Integer.parseInt(r.get("attributes").get("ApproximateReceiveCount").stringValue()))
+        .as("the newest copy, and the window was not spent receiving in a busy loop").isGreaterThan(1).isLessThan(50));
+    // Only the newest copy's receipt handle is still valid; the acknowledge deleted both messages with it.
+    assertThat(redelivering.approximateNumberOfMessages() + redelivering.approximateNumberOfMessagesNotVisible())
+        .isZero();
+  }
+
+  @Test
   void pollOnce_toEventThrows_releasesBatchWithoutInvoking() throws Exception {
     FlakySource source = new FlakySource();
     source.failToEvent = true;

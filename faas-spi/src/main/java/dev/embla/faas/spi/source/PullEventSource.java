@@ -18,6 +18,10 @@ public non-sealed interface PullEventSource extends EventSource {
   /**
    * Receives up to {@code maxRecords} records, waiting up to {@code maxWait} for the first one.
    *
+   * <p>While a batching window is open the mapping calls this again and may be given a record it already holds (its
+   * visibility timeout expired): it keeps one record per {@link SourceRecord#id() id} in a batch, the one received
+   * last, and settles only that one.
+   *
    * @return the records, possibly empty; never null
    * @throws InterruptedException if the polling thread is interrupted (the mapping is stopping)
    */
