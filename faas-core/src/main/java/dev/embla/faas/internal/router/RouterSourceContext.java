@@ -9,7 +9,9 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +33,7 @@ final class RouterSourceContext implements SourceContext {
   private final LongAdder succeeded = new LongAdder();
   private final LongAdder failed = new LongAdder();
   private final LongAdder sourceFailures = new LongAdder();
+  private final Set<Scheduled> pending = ConcurrentHashMap.newKeySet(); // scheduled, neither run nor cancelled
   private volatile boolean closed;
 
   RouterSourceContext(String functionRef, String sourceDescription, Clock clock, TimerService timers,
@@ -52,8 +55,6 @@ final class RouterSourceContext implements SourceContext {
     return clock;
   }
 
-  private final java.util.Set<Cancellable> pending = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
   @Override
   public Cancellable schedule(Instant at, Runnable task) {
     Objects.requireNonNull(task, "task");
@@ -61,32 +62,16 @@ final class RouterSourceContext implements SourceContext {
       // A source that schedules after it was disconnected must not keep a timer alive for nothing.
       return () -> {};
     }
-    Cancellable[] handle = new Cancellable[1];
-    Runnable run = () -> {
-      pending.remove(handle[0]);
-      if (closed) {
-        return;
-      }
-      try {
-        task.run();
-      } catch (RuntimeException e) {
-        reportFailure("scheduled task failed", e);
-      }
-    };
-    Cancellable timer = timers.schedule(at, run);
-    Cancellable tracked = new Cancellable() {
-      @Override
-      public void cancel() {
-        pending.remove(this);
-        timer.cancel();
-      }
-    };
-    handle[0] = tracked;
-    pending.add(tracked);
-    if (closed) {
-      tracked.cancel(); // closed while scheduling
+    // Tracked before it is handed to the timers: a task due now can run on the timer thread before schedule returns,
+    // and it must find itself registered so it can drop itself (a schedule's fire schedules the next one, so a fire
+    // that failed here would end the schedule).
+    Scheduled scheduled = new Scheduled(task);
+    pending.add(scheduled);
+    scheduled.timer = timers.schedule(at, scheduled);
+    if (closed || scheduled.cancelled) {
+      scheduled.cancel(); // closed or cancelled while scheduling, before the timer's handle was there to cancel
     }
-    return tracked;
+    return scheduled;
   }
 
   @Override
@@ -149,13 +134,52 @@ final class RouterSourceContext implements SourceContext {
     return sourceFailures.sum();
   }
 
+  /** Returns how many scheduled tasks have neither run nor been cancelled, for tests. */
+  int scheduledTasks() {
+    return pending.size();
+  }
+
   /** Stops scheduling: tasks not yet started are skipped, new ones are ignored. */
   void close() {
     closed = true;
     // Cancel what the source left scheduled, so a disconnected source holds no timer (a yearly cron would otherwise
     // sit in the timer queue for a year).
-    for (Cancellable c : java.util.List.copyOf(pending)) {
+    for (Cancellable c : List.copyOf(pending)) {
       c.cancel();
+    }
+  }
+
+  /** One task a source scheduled, tracked from before its timer exists until it runs or is cancelled. */
+  private final class Scheduled implements Cancellable, Runnable {
+    private final Runnable task;
+    volatile Cancellable timer; // null until the timer service returned it
+    volatile boolean cancelled;
+
+    Scheduled(Runnable task) {
+      this.task = task;
+    }
+
+    @Override
+    public void run() {
+      pending.remove(this);
+      if (closed || cancelled) {
+        return;
+      }
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        reportFailure("scheduled task failed", e);
+      }
+    }
+
+    @Override
+    public void cancel() {
+      cancelled = true;
+      pending.remove(this);
+      Cancellable t = timer;
+      if (t != null) {
+        t.cancel();
+      }
     }
   }
 }
