@@ -8,7 +8,8 @@ import java.util.Objects;
  *
  * @param config the function's current configuration
  * @param version the version described, {@code $LATEST} for the unpublished one
- * @param codeSha256 the SHA-256 of the code package, hex encoded
+ * @param codeSha256 the SHA-256 of the code package, hex encoded; for a directory, of its files in path order, each
+ *     framed by its path and content lengths
  * @param codeSize the size of the code package in bytes (zipped)
  * @param lastModified when the code or configuration last changed
  * @since 0.1

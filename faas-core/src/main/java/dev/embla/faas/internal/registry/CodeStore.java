@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -238,6 +240,11 @@ public final class CodeStore {
     return resolved;
   }
 
+  /**
+   * Stores a copy of a directory. Its fingerprint is the SHA-256 of its files in path order, each written as the
+   * path's length (4 bytes), the path in UTF-8 with {@code /} separators, the contents' length (8 bytes) and the
+   * contents.
+   */
   private StoredCode storeDirectory(Path dir) throws IOException {
     if (!Files.isDirectory(dir)) {
       throw new InvalidCodeException("code directory does not exist: " + dir);
@@ -263,9 +270,14 @@ public final class CodeStore {
         throw new InvalidCodeException(String.format(Locale.ROOT,
             "code directory holds more than the limit of %d bytes", maxUnzippedBytes));
       }
-      digest.update(base.relativize(file).toString().replace('\\', '/').getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      digest.update((byte) 0);
-      digest.update(Files.readAllBytes(file));
+      byte[] name = base.relativize(file).toString().replace('\\', '/').getBytes(StandardCharsets.UTF_8);
+      byte[] contents = Files.readAllBytes(file);
+      // Every field is length-prefixed so that the byte stream decodes to exactly one tree: with a bare separator,
+      // {index.txt: "x", zz: "y"} and {index.txt: "xzz\0y"} hashed alike and an update kept the old code.
+      digest.update(ByteBuffer.allocate(Integer.BYTES).putInt(name.length).array());
+      digest.update(name);
+      digest.update(ByteBuffer.allocate(Long.BYTES).putLong(contents.length).array());
+      digest.update(contents);
     }
     String sha = HexFormat.of().formatHex(digest.digest());
     Path target = root.resolve(sha);

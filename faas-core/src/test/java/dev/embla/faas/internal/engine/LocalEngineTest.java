@@ -493,6 +493,22 @@ class LocalEngineTest {
   }
 
   @Test
+  void updateCode_aDirectoryTreeThatOnceHashedLikeTheOldOne_runsTheNewCode() throws Exception {
+    Path a = Files.createDirectories(dir.resolve("a"));
+    Files.writeString(a.resolve("index.txt"), "x");
+    Files.writeString(a.resolve("zz"), "y");
+    Path b = Files.createDirectories(dir.resolve("b"));
+    Files.writeString(b.resolve("index.txt"), "xzz\0y");
+    FunctionInfo v1 = engine.createFunction(FunctionConfig.builder("f").runtime("fake").handler("whoami").build(),
+        FunctionCode.fromDirectory(a));
+    assertThat(engine.publishVersion("f").version()).isEqualTo("1");
+    FunctionInfo v2 = engine.updateFunctionCode("f", FunctionCode.fromDirectory(b));
+    assertThat(v2.codeSha256()).isNotEqualTo(v1.codeSha256());
+    assertThat(engine.invoke("f", "{}").payloadAsString()).contains("\"code\":\"xzz\u0000y\"");
+    assertThat(engine.publishVersion("f").version()).isEqualTo("2"); // not "nothing changed since version 1"
+  }
+
+  @Test
   void updateConfiguration_keepsTheCodeOfTheNewRevision() throws Exception {
     create("f", "echo");
     engine.invoke("f", "1");

@@ -126,4 +126,45 @@ class CodeStoreTest {
     assertThat(Files.readString(first.directory().resolve("pkg/A.txt"))).isEqualTo("one");
     assertThat(Files.readString(second.directory().resolve("pkg/A.txt"))).isEqualTo("two");
   }
+
+  @Test
+  void store_directoryFingerprintFramesEachFile_soDifferentTreesNeverShareOne() throws IOException {
+    // Without per-file lengths, "index.txt" 0 "x" "zz" 0 "y" reads the same as "index.txt" 0 "xzz\0y".
+    Path a = Files.createDirectories(dir.resolve("a"));
+    Files.writeString(a.resolve("index.txt"), "x");
+    Files.writeString(a.resolve("zz"), "y");
+    Path b = Files.createDirectories(dir.resolve("b"));
+    Files.writeString(b.resolve("index.txt"), "xzz\0y");
+    CodeStore store = store();
+    StoredCode first = store.store(FunctionCode.fromDirectory(a));
+    StoredCode second = store.store(FunctionCode.fromDirectory(b));
+    assertThat(second.sha256()).isNotEqualTo(first.sha256());
+    assertThat(second.directory()).isNotEqualTo(first.directory());
+    assertThat(Files.readString(second.directory().resolve("index.txt"))).isEqualTo("xzz\0y");
+    assertThat(second.directory().resolve("zz")).doesNotExist();
+  }
+
+  @Test
+  void store_directoryFingerprintTellsAFileNameFromItsContents() throws IOException {
+    Path a = Files.createDirectories(dir.resolve("a"));
+    Files.writeString(a.resolve("ab"), "c");
+    Path b = Files.createDirectories(dir.resolve("b"));
+    Files.writeString(b.resolve("a"), "bc");
+    CodeStore store = store();
+    assertThat(store.store(FunctionCode.fromDirectory(a)).sha256())
+        .isNotEqualTo(store.store(FunctionCode.fromDirectory(b)).sha256());
+  }
+
+  @Test
+  void store_sameDirectoryTreeTwiceGetsTheSameFingerprint() throws IOException {
+    Path a = Files.createDirectories(dir.resolve("a/lib"));
+    Files.writeString(a.resolve("x.txt"), "x");
+    Files.writeString(dir.resolve("a/index.txt"), "i");
+    Path b = Files.createDirectories(dir.resolve("b/lib"));
+    Files.writeString(dir.resolve("b/index.txt"), "i");
+    Files.writeString(b.resolve("x.txt"), "x");
+    CodeStore store = store();
+    assertThat(store.store(FunctionCode.fromDirectory(dir.resolve("a"))).sha256())
+        .isEqualTo(store.store(FunctionCode.fromDirectory(dir.resolve("b"))).sha256());
+  }
 }
