@@ -204,7 +204,8 @@ public interface FaasEngine extends AutoCloseable {
    * @param functionRef {@code name}, {@code name:$LATEST}, {@code name:7} (a published version) or
    *     {@code name:live} (an alias)
    * @param payload the event as JSON bytes
-   * @return the response, or the function's error in Lambda's shape ({@link InvocationResult#isError()})
+   * @return the response, or the function's error in Lambda's shape ({@link InvocationResult#isError()}); a response
+   *     over the engine's limit ({@link Builder#maxResponseBytes}) is a {@code Function.ResponseSizeTooLarge} error
    * @throws FunctionNotFoundException if the function or qualifier does not exist
    * @throws RequestTooLargeException if the payload is larger than the engine's limit
    * @throws InvalidRequestContentException if the payload is not JSON
@@ -399,6 +400,7 @@ public interface FaasEngine extends AutoCloseable {
     private Duration keepAlive;
     private Duration shutdownGracePeriod;
     private Integer maxPayloadBytes;
+    private Integer maxResponseBytes;
     private Long maxZippedCodeBytes;
     private Long maxUnzippedCodeBytes;
     private Path workDirectory;
@@ -474,6 +476,20 @@ public interface FaasEngine extends AutoCloseable {
     public Builder maxPayloadBytes(int bytes) {
       requireUnset("maxPayloadBytes", this.maxPayloadBytes);
       this.maxPayloadBytes = (int) requirePositive("maxPayloadBytes", bytes);
+      return this;
+    }
+
+    /**
+     * Sets the largest response a function may return, in bytes. A larger one is not returned: the invocation fails
+     * with Lambda's {@code Function.ResponseSizeTooLarge} error ({@link FunctionError.Kind#RUNTIME}), and the
+     * environment is kept. Asynchronous invocations get the same error, and retry it as any function error. Default:
+     * 6 MB, as in Lambda.
+     *
+     * @since 0.1
+     */
+    public Builder maxResponseBytes(int bytes) {
+      requireUnset("maxResponseBytes", this.maxResponseBytes);
+      this.maxResponseBytes = (int) requirePositive("maxResponseBytes", bytes);
       return this;
     }
 
@@ -694,6 +710,7 @@ public interface FaasEngine extends AutoCloseable {
               : Duration.ofMinutes(10),
           shutdownGracePeriod == null ? Duration.ofSeconds(30) : shutdownGracePeriod,
           maxPayloadBytes == null ? 6 * 1024 * 1024 : maxPayloadBytes,
+          maxResponseBytes == null ? 6 * 1024 * 1024 : maxResponseBytes,
           maxZippedCodeBytes == null ? 50L * 1024 * 1024 : maxZippedCodeBytes,
           maxUnzippedCodeBytes == null ? 250L * 1024 * 1024 : maxUnzippedCodeBytes,
           workDirectory,

@@ -36,7 +36,11 @@ public record FunctionError(Kind kind, String errorType, String errorMessage, Li
      * @since 0.1
      */
     OUT_OF_MEMORY,
-    /** The environment broke in a way the function did not report (a runtime failure, an engine shutdown). */
+    /**
+     * The invocation failed outside the handler: the environment broke in a way the function did not report (a
+     * runtime failure, an engine shutdown), or the engine refused the function's response as too large
+     * ({@code Function.ResponseSizeTooLarge}, see {@link FaasEngine.Builder#maxResponseBytes}).
+     */
     RUNTIME
   }
 

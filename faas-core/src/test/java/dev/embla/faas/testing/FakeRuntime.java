@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * without a real language runtime. Handlers: {@code echo}, {@code throw}, {@code initfail}, {@code spin} (runs until
  * cancelled), {@code block} (waits on {@link #gate}), {@code badpayload}, {@code exit}, {@code broken} (throws a
  * non-function exception), {@code print}, {@code whoami} (returns its context's version and ARN, its
- * {@code AWS_LAMBDA_FUNCTION_VERSION}, memory and the text of its code's {@code index.txt}).
+ * {@code AWS_LAMBDA_FUNCTION_VERSION}, memory and the text of its code's {@code index.txt}), {@code sized} (the
+ * payload is a number N; returns a JSON string of exactly N bytes).
  */
 public final class FakeRuntime implements RuntimeProvider {
 
@@ -184,6 +185,14 @@ public final class FakeRuntime implements RuntimeProvider {
               + "\",\"envVersion\":\"" + definition.environment().get("AWS_LAMBDA_FUNCTION_VERSION")
               + "\",\"memory\":" + ctx.getMemoryLimitInMB() + ",\"code\":\"" + code + "\"}")
               .getBytes(StandardCharsets.UTF_8);
+        }
+        case "sized": {
+          int size = Integer.parseInt(new String(payload, StandardCharsets.US_ASCII).trim());
+          byte[] response = new byte[size];
+          java.util.Arrays.fill(response, (byte) 'x');
+          response[0] = '"';
+          response[size - 1] = '"';
+          return response;
         }
         case "mdc":
           return ("\"" + org.slf4j.MDC.get("AWSRequestId") + "\"").getBytes(StandardCharsets.UTF_8);

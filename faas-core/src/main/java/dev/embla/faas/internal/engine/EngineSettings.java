@@ -28,6 +28,7 @@ public record EngineSettings(
     Duration keepAlive,
     Duration shutdownGracePeriod,
     int maxPayloadBytes,
+    int maxResponseBytes,
     long maxZippedCodeBytes,
     long maxUnzippedCodeBytes,
     Path workDirectory,

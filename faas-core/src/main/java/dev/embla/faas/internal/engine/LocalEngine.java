@@ -133,7 +133,7 @@ public final class LocalEngine implements FaasEngine {
     FunctionRegistry functions = registry;
     this.memoryBudget = new MemoryBudget(settings.concurrency().memoryBudgetMb(),
         () -> functions.revisions().stream().map(FunctionVersion::pool).toList());
-    this.invoker = new Invoker(registry, settings.ticker(), settings.maxPayloadBytes(),
+    this.invoker = new Invoker(registry, settings.ticker(), settings.maxPayloadBytes(), settings.maxResponseBytes(),
         new AllocationBudget(settings.allocationBudgetFactor()));
     this.provisioning = new Provisioning(registry, concurrency, invoker::initEnvironment, settings.clock());
     this.eventSources = new EventRouter(settings.clock(), new dev.embla.faas.internal.router.Invoker() {

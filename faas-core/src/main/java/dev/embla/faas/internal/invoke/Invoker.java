@@ -47,13 +47,16 @@ public final class Invoker {
   private final FunctionRegistry registry;
   private final Ticker ticker;
   private final int maxPayloadBytes;
+  private final int maxResponseBytes;
   private final AllocationBudget budget;
 
   /** Creates an invoker over a registry whose phases run under {@code budget}. */
-  public Invoker(FunctionRegistry registry, Ticker ticker, int maxPayloadBytes, AllocationBudget budget) {
+  public Invoker(FunctionRegistry registry, Ticker ticker, int maxPayloadBytes, int maxResponseBytes,
+      AllocationBudget budget) {
     this.registry = registry;
     this.ticker = ticker;
     this.maxPayloadBytes = maxPayloadBytes;
+    this.maxResponseBytes = maxResponseBytes;
     this.budget = budget;
   }
 
@@ -258,6 +261,11 @@ public final class Invoker {
       error = runtimeError(FunctionError.Kind.RUNTIME, failure);
     } else if (response == null) {
       response = "null".getBytes(StandardCharsets.US_ASCII);
+    } else if (response.length > maxResponseBytes) {
+      // Lambda refuses the response, not the function: the handler finished and its environment is as good as
+      // before, so it stays in the pool.
+      error = responseTooLarge(response.length);
+      response = null;
     }
     long maxAllocated = env.recordAllocation(allocated);
     return finish(version, env, log, info, requestId, response, error, duration, initNanos, maxAllocated);
@@ -330,6 +338,12 @@ public final class Invoker {
   private static FunctionError timeoutError(java.time.Duration timeout) {
     return new FunctionError(FunctionError.Kind.TIMEOUT, "Sandbox.Timedout",
         String.format(Locale.ROOT, "Task timed out after %.2f seconds", timeout.toMillis() / 1000.0), List.of());
+  }
+
+  private FunctionError responseTooLarge(int size) {
+    return new FunctionError(FunctionError.Kind.RUNTIME, "Function.ResponseSizeTooLarge",
+        String.format(Locale.ROOT, "Response payload size (%d bytes) exceeded maximum allowed payload size (%d bytes).",
+            size, maxResponseBytes), List.of());
   }
 
   private static FunctionError closedError() {

@@ -325,6 +325,27 @@ class AsyncInvocationsTest {
   }
 
   @Test
+  void responseTooLarge_isAFunctionErrorLikeAnyOther() {
+    create(engine, "big", "sized");
+    InMemoryQueue failures = EventSources.queue("failures");
+    engine.putFunctionEventInvokeConfig("big", EventInvokeConfig.builder().maximumRetryAttempts(1)
+        .onFailure(Destination.queue(failures)).build());
+
+    engine.invokeAsync("big", "6291457");
+    Await.until("first attempt", () -> invocations("big") == 1);
+    Await.until("retry scheduled", () -> engine.asyncQueue().delayedDueTimes().size() == 1);
+    time.advance(Duration.ofSeconds(1));
+    JsonNode record = awaitOne(failures);
+
+    assertThat(invocations("big")).isEqualTo(2);
+    assertThat(record.get("requestContext").get("condition").asString()).isEqualTo("RetriesExhausted");
+    assertThat(record.get("responseContext").get("functionError").asString()).isEqualTo("Unhandled");
+    assertThat(record.get("responsePayload").get("errorType").asString())
+        .isEqualTo("Function.ResponseSizeTooLarge");
+    assertThat(runtime.environments).hasSize(1);
+  }
+
+  @Test
   void eventOlderThanMaximumAge_isNotInvokedAgainAndGoesToTheFailureDestination() {
     create(engine, "bad", "throw");
     InMemoryQueue failures = EventSources.queue("failures");

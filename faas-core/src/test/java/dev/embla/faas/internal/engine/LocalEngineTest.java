@@ -251,6 +251,40 @@ class LocalEngineTest {
   }
 
   @Test
+  void invoke_responseOverSixMegabytesIsLambdasResponseSizeTooLarge_andTheEnvironmentIsKept() {
+    create("big", "sized");
+    InvocationResult over = engine.invoke("big", "6291457");
+    FunctionError e = over.error().orElseThrow();
+    assertThat(e.kind()).isEqualTo(FunctionError.Kind.RUNTIME);
+    assertThat(e.errorType()).isEqualTo("Function.ResponseSizeTooLarge");
+    assertThat(e.errorMessage()).isEqualTo(
+        "Response payload size (6291457 bytes) exceeded maximum allowed payload size (6291456 bytes).");
+    assertThat(over.payloadAsString()).isEqualTo(e.toJson());
+
+    InvocationResult atLimit = engine.invoke("big", "6291456");
+    assertThat(atLimit.isError()).isFalse();
+    assertThat(atLimit.payload()).hasSize(6_291_456);
+    assertThat(runtime.environments).hasSize(1); // the function did nothing wrong to its environment
+    assertThat(runtime.environments.peek().invokes).hasValue(2);
+  }
+
+  @Test
+  void invoke_responseLimitIsTheBuildersMaxResponseBytes() {
+    try (FaasEngine small = FaasEngine.builder().addRuntime(runtime).maxResponseBytes(100)
+        .workDirectory(dir.resolve("small")).build()) {
+      small.createFunction(FunctionConfig.builder("big").runtime("fake").handler("sized").build(),
+          FunctionCode.fromDirectory(code));
+      assertThat(small.invoke("big", "100").isError()).isFalse();
+      assertThat(small.invoke("big", "101").error().orElseThrow().errorMessage())
+          .isEqualTo("Response payload size (101 bytes) exceeded maximum allowed payload size (100 bytes).");
+    }
+    assertThatThrownBy(() -> FaasEngine.builder().maxResponseBytes(0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("maxResponseBytes must be positive, was 0");
+    assertThatThrownBy(() -> FaasEngine.builder().maxResponseBytes(10).maxResponseBytes(20))
+        .isInstanceOf(IllegalStateException.class).hasMessage("maxResponseBytes was already set to 10");
+  }
+
+  @Test
   void invoke_timeoutCancelsDiscardsAndNextCallColdStarts() throws Exception {
     engine.createFunction(FunctionConfig.builder("spin").runtime("fake").handler("spin")
         .timeout(Duration.ofSeconds(1)).build(), FunctionCode.fromDirectory(code));
