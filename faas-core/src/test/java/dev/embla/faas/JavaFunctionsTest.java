@@ -145,6 +145,33 @@ class JavaFunctionsTest {
   }
 
   @Test
+  void logStreamName_isLambdasShape_datedByTheEnginesClock_andFixedForTheEnvironment() throws Exception {
+    byte[] zip = JavaFunctions.builder()
+        .source("com.amazonaws.services.lambda.runtime.Context", """
+            package com.amazonaws.services.lambda.runtime;
+            public interface Context { String getLogStreamName(); }""")
+        .source("demo.Stream", """
+            package demo;
+            public class Stream {
+              public String handle(Object event, com.amazonaws.services.lambda.runtime.Context context) {
+                return context.getLogStreamName() + " " + System.getenv("AWS_LAMBDA_LOG_STREAM_NAME");
+              }
+            }""")
+        .zip();
+    try (FaasEngine e = FaasEngine.builder().ticker(time).clock(time).build()) {
+      register(e, "stream", "demo.Stream::handle", zip, Duration.ofSeconds(3));
+      String first = e.invoke("stream", "{}").payloadAsString();
+      assertThat(first).matches("\"(2026/01/01/\\[\\$LATEST\\][0-9a-f]{32}) \\1\"");
+      assertThat(e.invoke("stream", "{}").payloadAsString()).as("same environment, same stream").isEqualTo(first);
+
+      time.advance(Duration.ofDays(1));
+      e.publishVersion("stream");
+      String published = e.invoke("stream:1", "{}").payloadAsString();
+      assertThat(published).matches("\"(2026/01/02/\\[1\\][0-9a-f]{32}) \\1\"");
+    }
+  }
+
+  @Test
   void runawayLoop_isStoppedAtTheDeadline_andTheNextCallColdStarts() {
     register(engine, "spin", "demo.Spin::handle", JavaFunctions.zipOf("demo.Spin", """
         package demo;

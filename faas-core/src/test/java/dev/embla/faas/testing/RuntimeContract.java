@@ -286,6 +286,12 @@ public abstract class RuntimeContract {
         new tools.jackson.core.type.TypeReference<Map<String, String>>() {});
 
     assertThat(seen).containsAllEntriesOf(configured).containsEntry("AWS_LAMBDA_FUNCTION_NAME", fn);
+    assertThat(seen.get("AWS_LAMBDA_LOG_STREAM_NAME")).as("Lambda's log stream name")
+        .matches("\\d{4}/\\d{2}/\\d{2}/\\[\\$LATEST\\][0-9a-f]{32}");
+    Map<String, String> again = JSON.readValue(engine.invoke(fn, "{}").payloadAsString(),
+        new tools.jackson.core.type.TypeReference<Map<String, String>>() {});
+    assertThat(again.get("AWS_LAMBDA_LOG_STREAM_NAME")).as("the warm environment's stream")
+        .isEqualTo(seen.get("AWS_LAMBDA_LOG_STREAM_NAME"));
     Map<String, String> host = System.getenv();
     assertThat(host).as("the test needs host variables to look for").containsKey("PATH");
     assertThat(seen).doesNotContainKeys("PATH", "HOME");

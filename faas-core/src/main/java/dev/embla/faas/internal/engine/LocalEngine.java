@@ -30,6 +30,7 @@ import dev.embla.faas.internal.invoke.Invoker;
 import dev.embla.faas.internal.invoke.PayloadCheck;
 import dev.embla.faas.internal.keepalive.KeepAliveController;
 import dev.embla.faas.internal.pool.EnvironmentPool;
+import dev.embla.faas.internal.pool.LogStreamNames;
 import dev.embla.faas.internal.pool.PoolLimits;
 import dev.embla.faas.internal.pool.Watchdog;
 import dev.embla.faas.internal.registry.CodeStore;
@@ -325,7 +326,8 @@ public final class LocalEngine implements FaasEngine {
         workDirectory.resolve("tmp"), LoggerFactory.getLogger(FUNCTION_LOGGER_PREFIX + config.name()), watchdog,
         shutdownExecutor, SHUTDOWN_BOUND, () -> codeStore.release(code), settings.maxLogBytesPerInvocation(),
         new PoolLimits(concurrency.function(config.name()), memoryBudget, config.memorySizeMb(),
-            config.maxConcurrencyPerEnvironment()));
+            config.maxConcurrencyPerEnvironment()),
+        new LogStreamNames(settings.clock(), version));
     return new FunctionVersion(config, code, definition, pool, settings.clock().instant());
   }
 

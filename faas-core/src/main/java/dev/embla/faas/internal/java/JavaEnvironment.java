@@ -86,6 +86,8 @@ public final class JavaEnvironment implements ExecutionEnvironment {
 
   private volatile SecurityException exitRefusal;
   private volatile boolean shutDown;
+  // What System.getenv shows; see environmentVariables
+  private volatile Map<String, String> variables;
 
   // guarded by this
   private FunctionOutputStream outSink;
@@ -262,7 +264,15 @@ public final class JavaEnvironment implements ExecutionEnvironment {
   }
 
   Map<String, String> environmentVariables() {
-    return function.definition().environment();
+    Map<String, String> vars = variables;
+    if (vars == null) {
+      // The revision's variables plus this environment's log stream; built on first use, off the cold-start path.
+      // Two threads racing here build equal maps, so the unsynchronised publication is harmless.
+      Map<String, String> all = new java.util.HashMap<>(function.definition().environment());
+      all.put("AWS_LAMBDA_LOG_STREAM_NAME", context.logStreamName());
+      variables = vars = Map.copyOf(all);
+    }
+    return vars;
   }
 
   void exitAttempted(SecurityException refusal) {
@@ -327,7 +337,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
             case INPUT -> read(h.inputType(), payload);
             case CONTEXT -> invocation;
             case LAMBDA_CONTEXT ->
-                LambdaContextAdapter.create(h.method().getParameterTypes()[i], invocation, context.environmentId());
+                LambdaContextAdapter.create(h.method().getParameterTypes()[i], invocation, context.logStreamName());
             case INPUT_STREAM -> new ByteArrayInputStream(payload);
             case OUTPUT_STREAM -> output = new ByteArrayOutputStream();
           };

@@ -83,6 +83,7 @@ public final class EnvironmentPool {
   private static final int PAD = 16;
   private final String arnPrefix;
   private final PoolLimits limits;
+  private final LogStreamNames logStreams;
   /** Shared environments whose Init is running, which invocations may join (see EnvironmentLanes#unclaimed). */
   private final Set<EnvironmentLanes> initializing = ConcurrentHashMap.newKeySet();
   private volatile boolean retired;
@@ -105,19 +106,22 @@ public final class EnvironmentPool {
       Logger functionLog, Watchdog watchdog, Executor shutdownExecutor, Duration shutdownBound,
       Runnable onDrained, long maxLogBytesPerInvocation) {
     this(functionName, prepared, ticker, tmpRoot, functionLog, watchdog, shutdownExecutor, shutdownBound, onDrained,
-        maxLogBytesPerInvocation, PoolLimits.unlimited(functionName));
+        maxLogBytesPerInvocation, PoolLimits.unlimited(functionName),
+        new LogStreamNames(java.time.Clock.systemUTC(), "$LATEST"));
   }
 
   /**
    * Creates a pool under the engine's concurrency gate.
    *
    * @param limits the function's gate, the memory budget and the environment width
+   * @param logStreams names each new environment's log stream
    * @see #EnvironmentPool(String, PreparedFunction, Ticker, Path, Logger, Watchdog, Executor, Duration, Runnable, long)
    */
   public EnvironmentPool(String functionName, PreparedFunction prepared, Ticker ticker, Path tmpRoot,
       Logger functionLog, Watchdog watchdog, Executor shutdownExecutor, Duration shutdownBound,
-      Runnable onDrained, long maxLogBytesPerInvocation, PoolLimits limits) {
+      Runnable onDrained, long maxLogBytesPerInvocation, PoolLimits limits, LogStreamNames logStreams) {
     this.limits = limits;
+    this.logStreams = logStreams;
     this.maxLogBytesPerInvocation = maxLogBytesPerInvocation;
     this.onDrained = onDrained;
     this.runtimeChecksPayload = prepared.checksPayloadSyntax();
@@ -239,7 +243,7 @@ public final class EnvironmentPool {
     }
     String id = Long.toString(IDS.incrementAndGet(), 36);
     EnvironmentOutput output = new EnvironmentOutput(functionLog, functionName, maxLogBytesPerInvocation, width > 1);
-    LazyContext context = new LazyContext(id, tmpRoot, output);
+    LazyContext context = new LazyContext(id, logStreams.next(), tmpRoot, output);
     ExecutionEnvironment delegate;
     try {
       delegate = prepared.newEnvironment(context);
@@ -675,13 +679,15 @@ public final class EnvironmentPool {
   /** The context given to a runtime; the private {@code /tmp} is made on first use, keeping cold starts cheap. */
   private static final class LazyContext implements EnvironmentContext {
     private final String id;
+    private final String logStreamName;
     private final Path tmpRoot;
     private final EnvironmentOutput output;
     private volatile Path tmp;
     private boolean tmpDeleted; // guarded by this
 
-    LazyContext(String id, Path tmpRoot, EnvironmentOutput output) {
+    LazyContext(String id, String logStreamName, Path tmpRoot, EnvironmentOutput output) {
       this.id = id;
+      this.logStreamName = logStreamName;
       this.tmpRoot = tmpRoot;
       this.output = output;
     }
@@ -689,6 +695,11 @@ public final class EnvironmentPool {
     @Override
     public String environmentId() {
       return id;
+    }
+
+    @Override
+    public String logStreamName() {
+      return logStreamName;
     }
 
     @Override

@@ -76,6 +76,11 @@ final class Fixtures {
     }
 
     @Override
+    public String logStreamName() {
+      return "2026/01/01/[$LATEST]" + "0".repeat(32);
+    }
+
+    @Override
     public Path tmpDirectory() {
       return tmp;
     }

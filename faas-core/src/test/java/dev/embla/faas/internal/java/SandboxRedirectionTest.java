@@ -87,7 +87,7 @@ class SandboxRedirectionTest {
     assertThat(System.getenv("PATH")).isNotNull();
 
     assertThat(invoke(start(f, new Fixtures.Env(tmp)), "\"\""))
-        .isEqualTo("[\"hej\",null,null,[\"AWS_LAMBDA_FUNCTION_NAME\",\"GREETING\"]]");
+        .isEqualTo("[\"hej\",null,null,[\"AWS_LAMBDA_FUNCTION_NAME\",\"AWS_LAMBDA_LOG_STREAM_NAME\",\"GREETING\"]]");
   }
 
   @Test

@@ -413,6 +413,8 @@ final class JsEnvironment implements ExecutionEnvironment {
       pairs.add(k);
       pairs.add(v);
     });
+    pairs.add("AWS_LAMBDA_LOG_STREAM_NAME");
+    pairs.add(env.logStreamName());
     return ProxyArray.fromList(pairs);
   }
 

@@ -18,14 +18,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import org.graalvm.polyglot.Engine;
 import org.graalvm.polyglot.PolyglotException;
@@ -61,14 +57,12 @@ final class PyEnvironment implements ExecutionEnvironment {
   static final String BOOTSTRAP_NAME = "/var/runtime/bootstrap.py";
   static final Source BOOTSTRAP =
       GuestContexts.cachedResource(PyEnvironment.class, "python", "bootstrap.py", BOOTSTRAP_NAME);
-  private static final DateTimeFormatter STREAM_DATE = DateTimeFormatter.ofPattern("yyyy/MM/dd");
 
   private final PyPreparedFunction function;
   private final EnvironmentContext env;
   private final SandboxFileSystem files;
   private final FunctionOutputStream stdout;
   private final FunctionOutputStream stderr;
-  private final String logStreamName;
   // Started on first use (the engine asks for guestThread() just before Init), so that an environment the pool makes
   // and drops without running it (a retired revision) never starts a thread; see guest()
   private volatile GuestThread guest;
@@ -90,10 +84,6 @@ final class PyEnvironment implements ExecutionEnvironment {
     this.files = new SandboxFileSystem(function.definition().codeDirectory(), env::tmpDirectory);
     this.stdout = new FunctionOutputStream(env.output(), FunctionOutput.Stream.STDOUT);
     this.stderr = new FunctionOutputStream(env.output(), FunctionOutput.Stream.STDERR);
-    // Lambda's shape: date/[version]32 hex digits, unique per environment
-    String id = UUID.nameUUIDFromBytes(env.environmentId().getBytes(StandardCharsets.UTF_8)).toString();
-    this.logStreamName = LocalDate.now(ZoneOffset.UTC).format(STREAM_DATE) + "/["
-        + function.definition().version() + "]" + id.replace("-", "");
   }
 
   private GuestThread guest() {
@@ -168,7 +158,7 @@ final class PyEnvironment implements ExecutionEnvironment {
       Value bootstrap = b != null ? b.first() : c.eval(BOOTSTRAP);
       driver = bootstrap.execute(hostFunctions(), function.definition().functionName(),
           function.definition().version(), function.definition().memorySizeMb(),
-          "/aws/lambda/" + function.definition().functionName(), logStreamName, pairs(variables));
+          "/aws/lambda/" + function.definition().functionName(), env.logStreamName(), pairs(variables));
       function.runtime().firstContextStarted(System.nanoTime() - t0, false);
       Value failed = driver.invokeMember("init", function.definition().handler());
       function.runtime().contextInitialised();
@@ -358,7 +348,7 @@ final class PyEnvironment implements ExecutionEnvironment {
     // The guest's view of the paths, never the host's
     vars.put("LAMBDA_TASK_ROOT", SandboxFileSystem.TASK_ROOT);
     vars.put("LAMBDA_RUNTIME_DIR", "/var/runtime");
-    vars.put("AWS_LAMBDA_LOG_STREAM_NAME", logStreamName);
+    vars.put("AWS_LAMBDA_LOG_STREAM_NAME", env.logStreamName());
     return vars;
   }
 

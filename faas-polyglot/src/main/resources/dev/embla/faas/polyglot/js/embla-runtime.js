@@ -244,6 +244,8 @@
   const nowNanos = () => BigInt(host.micros()) * 1000n;
   const env = {};
   for (let i = 0; i + 1 < envPairs.length; i += 2) env[envPairs[i]] = envPairs[i + 1];
+  // Read before the function's code runs, which may change process.env; the context keeps Lambda's name.
+  const logStreamName = env.AWS_LAMBDA_LOG_STREAM_NAME;
   g.process = {
     env,
     argv: ['/var/lang/bin/node'],
@@ -441,6 +443,7 @@
         memoryLimitInMB,
         invokedFunctionArn,
         logGroupName: '/aws/lambda/' + functionName,
+        logStreamName,
         callbackWaitsForEmptyEventLoop: true,
         getRemainingTimeInMillis: remaining,
       };

@@ -77,11 +77,14 @@ class JsFunctionsTest {
           arn: context.invokedFunctionArn.endsWith(':cjs'),
           remaining: context.getRemainingTimeInMillis() > 0,
           waits: context.callbackWaitsForEmptyEventLoop,
+          group: context.logGroupName,
+          stream: /^\\d{4}\\/\\d{2}\\/\\d{2}\\/\\[\\$LATEST\\][0-9a-f]{32}$/.test(context.logStreamName),
+          sameStream: process.env.AWS_LAMBDA_LOG_STREAM_NAME === context.logStreamName,
         });
         """));
     assertThat(invoke("cjs", "{\"name\":\"embla\"}")).isEqualTo(
         "{\"got\":\"embla\",\"fn\":\"cjs\",\"id\":\"string\",\"mem\":\"128\",\"arn\":true,\"remaining\":true,"
-            + "\"waits\":true}");
+            + "\"waits\":true,\"group\":\"/aws/lambda/cjs\",\"stream\":true,\"sameStream\":true}");
   }
 
   @Test
