@@ -679,13 +679,13 @@ public final class EnvironmentPool {
   /** The context given to a runtime; the private {@code /tmp} is made on first use, keeping cold starts cheap. */
   private static final class LazyContext implements EnvironmentContext {
     private final String id;
-    private final String logStreamName;
+    private final LogStreamNames.Name logStreamName;
     private final Path tmpRoot;
     private final EnvironmentOutput output;
     private volatile Path tmp;
     private boolean tmpDeleted; // guarded by this
 
-    LazyContext(String id, String logStreamName, Path tmpRoot, EnvironmentOutput output) {
+    LazyContext(String id, LogStreamNames.Name logStreamName, Path tmpRoot, EnvironmentOutput output) {
       this.id = id;
       this.logStreamName = logStreamName;
       this.tmpRoot = tmpRoot;
@@ -699,7 +699,7 @@ public final class EnvironmentPool {
 
     @Override
     public String logStreamName() {
-      return logStreamName;
+      return logStreamName.toString();
     }
 
     @Override

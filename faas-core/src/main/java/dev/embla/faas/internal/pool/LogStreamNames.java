@@ -1,6 +1,7 @@
 package dev.embla.faas.internal.pool;
 
 import java.time.Clock;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -30,11 +31,39 @@ public final class LogStreamNames {
     this.version = version;
   }
 
-  /** Returns a new environment's stream name. */
-  String next() {
+  /** Returns a new environment's stream name: fixed now, written out when first asked for. */
+  Name next() {
     ThreadLocalRandom random = ThreadLocalRandom.current();
-    return format(LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC), version, random.nextLong(),
-        random.nextLong());
+    return new Name(clock.instant(), version, random.nextLong(), random.nextLong());
+  }
+
+  /**
+   * One environment's stream name. Formatting a date costs about a microsecond, which a cold start should not pay
+   * for a name most functions never read, so only the instant and the digits are taken when the environment is made.
+   */
+  static final class Name {
+    private final Instant created;
+    private final String version;
+    private final long high;
+    private final long low;
+    private volatile String text;
+
+    private Name(Instant created, String version, long high, long low) {
+      this.created = created;
+      this.version = version;
+      this.high = high;
+      this.low = low;
+    }
+
+    @Override
+    public String toString() {
+      String t = text;
+      if (t == null) {
+        // Racing threads write equal strings: the unsynchronised publication is harmless.
+        text = t = format(LocalDate.ofInstant(created, ZoneOffset.UTC), version, high, low);
+      }
+      return t;
+    }
   }
 
   static String format(LocalDate date, String version, long high, long low) {

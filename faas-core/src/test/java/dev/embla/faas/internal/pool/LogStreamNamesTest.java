@@ -24,13 +24,13 @@ class LogStreamNamesTest {
   void next_isDatedInUtcByTheInjectedClock_andDiffersPerEnvironment() {
     FakeTicker time = new FakeTicker(Instant.parse("2026-05-31T23:59:59Z"));
     LogStreamNames names = new LogStreamNames(time, "3");
-    String first = names.next();
+    String first = names.next().toString();
     assertThat(first).matches("2026/05/31/\\[3\\][0-9a-f]{32}");
     time.advance(Duration.ofSeconds(1));
-    assertThat(names.next()).startsWith("2026/06/01/[3]");
+    assertThat(names.next().toString()).startsWith("2026/06/01/[3]");
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < 1000; i++) {
-      assertThat(seen.add(names.next().substring(14))).isTrue();
+      assertThat(seen.add(names.next().toString().substring(14))).isTrue();
     }
   }
 }
