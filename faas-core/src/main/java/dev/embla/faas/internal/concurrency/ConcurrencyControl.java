@@ -1,5 +1,6 @@
 package dev.embla.faas.internal.concurrency;
 
+import dev.embla.faas.FunctionNotFoundException;
 import dev.embla.faas.InvalidConfigurationException;
 import dev.embla.faas.TooManyRequestsException;
 import java.util.ArrayList;
@@ -43,6 +44,19 @@ public final class ConcurrencyControl {
     return functions.computeIfAbsent(name, n -> new FunctionConcurrency(n, this));
   }
 
+  /**
+   * Returns the gate of a registered function. Never creates one: a change that raced the function's deletion (it
+   * checked the registry, then the function was deleted) would otherwise bring the gate back with its figure set
+   * aside from the unreserved pool for good, and a function created later under the name would inherit it.
+   */
+  private FunctionConcurrency existing(String name) {
+    FunctionConcurrency f = functions.get(name);
+    if (f == null) {
+      throw new FunctionNotFoundException("function '" + name + "' does not exist");
+    }
+    return f;
+  }
+
   /** Forgets a deleted function, giving back what it had set aside. */
   public synchronized void remove(FunctionConcurrency f) {
     if (functions.remove(f.functionName(), f)) {
@@ -70,7 +84,7 @@ public final class ConcurrencyControl {
     if (reserved < 0) {
       throw invalid("reservedConcurrentExecutions must be 0 or more, was %d", reserved);
     }
-    FunctionConcurrency f = function(name);
+    FunctionConcurrency f = existing(name);
     if (reserved < f.provisioned) {
       throw invalid("reservedConcurrentExecutions of function '%s' must be at least its provisioned concurrency %d,"
           + " was %d", name, f.provisioned, reserved);
@@ -80,7 +94,7 @@ public final class ConcurrencyControl {
 
   /** Removes a function's reserved concurrency (its provisioned concurrency, if any, is then set aside instead). */
   public synchronized void deleteReserved(String name) {
-    FunctionConcurrency f = function(name);
+    FunctionConcurrency f = existing(name);
     if (f.reserved >= 0) {
       change(f, -1, f.provisioned, "provisioned concurrency");
     }
@@ -99,7 +113,7 @@ public final class ConcurrencyControl {
    *     unreserved
    */
   public synchronized void putProvisioned(String name, int provisioned) {
-    FunctionConcurrency f = function(name);
+    FunctionConcurrency f = existing(name);
     if (f.reserved >= 0 && provisioned > f.reserved) {
       throw invalid("provisioned concurrency of function '%s' must be at most its reserved concurrency %d, was %d",
           name, f.reserved, provisioned);

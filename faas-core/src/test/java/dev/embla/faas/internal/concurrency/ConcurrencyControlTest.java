@@ -3,10 +3,12 @@ package dev.embla.faas.internal.concurrency;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.embla.faas.FunctionNotFoundException;
 import dev.embla.faas.InvalidConfigurationException;
 import dev.embla.faas.TooManyRequestsException;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,6 +19,13 @@ class ConcurrencyControlTest {
 
   private final ConcurrencyControl control = new ConcurrencyControl(new ConcurrencySettings(10, 0, Long.MAX_VALUE));
   private final List<PermitPool> held = new ArrayList<>();
+
+  @BeforeEach
+  void register() {
+    for (String f : List.of("a", "b", "c")) {
+      control.function(f); // what the engine does when a function's first revision is created
+    }
+  }
 
   /** Admits invocations of {@code function} until one is throttled; returns how many were admitted. */
   private int admitAll(String function) {
@@ -91,6 +100,17 @@ class ConcurrencyControlTest {
   }
 
   @Test
+  void aChangeThatRacedTheFunctionsDeletion_isRefused_andSetsNothingAside() {
+    control.remove(control.function("a")); // deleteFunction won the race: the engine had checked the registry before
+    assertThatThrownBy(() -> control.putReserved("a", 5)).isInstanceOf(FunctionNotFoundException.class);
+    assertThatThrownBy(() -> control.putProvisioned("a", 3)).isInstanceOf(FunctionNotFoundException.class);
+    assertThat(control.unreservedConcurrency()).isEqualTo(10);
+    assertThat(admitAll("b")).isEqualTo(10);
+    control.function("a"); // created again under the same name: it inherits nothing
+    assertThat(control.reserved("a")).isEmpty();
+  }
+
+  @Test
   void neverMoreThanTheLimit_acrossRandomChangesWhileInvocationsRun() {
     java.util.Random random = new java.util.Random(42);
     String[] functions = {"a", "b", "c"};
@@ -101,7 +121,10 @@ class ConcurrencyControlTest {
           case 0 -> control.putReserved(f, random.nextInt(5));
           case 1 -> control.deleteReserved(f);
           case 2 -> control.putProvisioned(f, random.nextInt(3));
-          case 3 -> control.remove(control.function(f));
+          case 3 -> {
+            control.remove(control.function(f));
+            control.function(f); // created again under the same name
+          }
           case 4 -> admitAll(f);
           case 5 -> release(random.nextInt(held.size() + 1));
           default -> control.settle();
