@@ -42,6 +42,28 @@ public final class EventSources {
    * @param capacity the most messages the queue holds; {@link InMemoryQueue#send} fails beyond it
    */
   public static InMemoryQueue queue(String name, Duration visibilityTimeout, int capacity) {
-    return new LocalQueue(name, visibilityTimeout, capacity);
+    return new LocalQueue(name, visibilityTimeout, capacity, null);
+  }
+
+  /**
+   * Returns a new in-memory queue whose messages go to a dead-letter queue once they were received
+   * {@link InMemoryQueue.RedrivePolicy#maxReceiveCount} times without being deleted, as with SQS's redrive policy.
+   *
+   * <pre>{@code
+   * InMemoryQueue failed = EventSources.queue("orders-dlq");
+   * InMemoryQueue orders = EventSources.queue("orders", Duration.ofSeconds(30), 100_000,
+   *     new InMemoryQueue.RedrivePolicy(failed, 5));
+   * }</pre>
+   *
+   * @param name the queue's name, used in events and logs
+   * @param visibilityTimeout how long a received message stays invisible before it can be received again
+   * @param capacity the most messages the queue holds; {@link InMemoryQueue#send} fails beyond it
+   * @param redrivePolicy where messages go after their last receive
+   * @throws InvalidConfigurationException if a value is out of range, or the dead-letter queue is this queue
+   */
+  public static InMemoryQueue queue(String name, Duration visibilityTimeout, int capacity,
+      InMemoryQueue.RedrivePolicy redrivePolicy) {
+    return new LocalQueue(name, visibilityTimeout, capacity, java.util.Objects.requireNonNull(redrivePolicy,
+        "redrivePolicy"));
   }
 }

@@ -78,6 +78,7 @@ public final class LocalQueue implements InMemoryQueue {
       Comparator.comparing((Message m) -> m.visibleAt).thenComparingLong(m -> m.seq));
   private long sequence; // guarded by lock
   private volatile Clock clock = Clock.systemUTC();
+  private final RedrivePolicy redrive; // null: messages are received again for ever
 
   /**
    * Creates an empty queue.
@@ -88,6 +89,17 @@ public final class LocalQueue implements InMemoryQueue {
    * @throws InvalidConfigurationException if a value is out of range
    */
   public LocalQueue(String name, Duration visibilityTimeout, int capacity) {
+    this(name, visibilityTimeout, capacity, null);
+  }
+
+  /**
+   * Creates an empty queue whose messages move to a dead-letter queue after their last receive.
+   *
+   * @param redrivePolicy the dead-letter queue and how many receives a message gets, or null for none
+   * @throws InvalidConfigurationException if a value is out of range
+   * @see #LocalQueue(String, Duration, int)
+   */
+  public LocalQueue(String name, Duration visibilityTimeout, int capacity, RedrivePolicy redrivePolicy) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(visibilityTimeout, "visibilityTimeout");
     if (name.isBlank()) {
@@ -104,6 +116,7 @@ public final class LocalQueue implements InMemoryQueue {
     this.visibilityTimeout = visibilityTimeout;
     this.capacity = capacity;
     this.arn = "arn:embla:sqs:local:000000000000:" + name;
+    this.redrive = redrivePolicy;
   }
 
   @Override
@@ -125,11 +138,22 @@ public final class LocalQueue implements InMemoryQueue {
   @Override
   public String send(String body) {
     Objects.requireNonNull(body, "body");
-    String id = UUID.randomUUID().toString();
     HopChain chain = HopChain.current();
-    String hops = chain.isEmpty() ? null : chain.encode();
+    String id = UUID.randomUUID().toString();
+    add(id, body, chain.isEmpty() ? null : chain.encode());
+    return id;
+  }
+
+  /**
+   * Adds a message with a given id; a message moved here from the queue whose dead-letter queue this is keeps its id
+   * and the recursion guard's chain. Adding an id the queue already holds does nothing: a move that was retried.
+   */
+  private void add(String id, String body, String hops) {
     lock.lock();
     try {
+      if (messages.containsKey(id)) {
+        return;
+      }
       if (messages.size() >= capacity) {
         throw new QueueFullException(String.format(Locale.ROOT,
             "queue %s is full: it holds its capacity of %d messages (visible and in flight)", name, capacity));
@@ -141,7 +165,6 @@ public final class LocalQueue implements InMemoryQueue {
     } finally {
       lock.unlock();
     }
-    return id;
   }
 
   @Override
@@ -176,13 +199,18 @@ public final class LocalQueue implements InMemoryQueue {
       throw new IllegalArgumentException("maxRecords must be at least 1, was " + maxRecords);
     }
     long deadline = System.nanoTime() + Math.max(0, maxWait.toNanos());
+    List<Message> dead = new ArrayList<>(0);
+    List<SourceRecord> out;
     lock.lockInterruptibly();
     try {
       while (true) {
         Instant now = clock.instant();
         promote(now);
         if (!visible.isEmpty()) {
-          return take(maxRecords, now);
+          out = take(maxRecords, now, dead);
+          if (!out.isEmpty() || !dead.isEmpty()) {
+            break;
+          }
         }
         long remaining = deadline - System.nanoTime();
         if (remaining <= 0) {
@@ -194,6 +222,54 @@ public final class LocalQueue implements InMemoryQueue {
       }
     } finally {
       lock.unlock();
+    }
+    if (!dead.isEmpty()) {
+      moveToDeadLetterQueue(dead);
+    }
+    return out;
+  }
+
+  /**
+   * Moves messages that had their last receive to the dead-letter queue, outside this queue's lock (the dead-letter
+   * queue takes its own, and a configuration could make two queues each other's). Each was made invisible with a new
+   * receipt handle first, so nobody receives it meanwhile, and it is deleted here only once the dead-letter queue
+   * holds it: if that queue is full, the message stays and is tried again after its visibility timeout.
+   */
+  private void moveToDeadLetterQueue(List<Message> dead) {
+    InMemoryQueue target = redrive.deadLetterQueue();
+    for (Message m : dead) {
+      String handle;
+      lock.lock();
+      try {
+        handle = m.receiptHandle;
+      } finally {
+        lock.unlock();
+      }
+      try {
+        if (target instanceof LocalQueue local) {
+          local.add(m.id, m.body, m.hops);
+        } else {
+          target.send(m.body);
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("queue {}: message {} had its last receive ({} of {}) but could not be moved to dead-letter queue {}:"
+            + " {}; it stays here and is tried again after the visibility timeout", name, m.id, m.receiveCount,
+            redrive.maxReceiveCount(), target.name(), e.toString());
+        continue;
+      }
+      lock.lock();
+      try {
+        if (messages.get(m.id) == m && Objects.equals(m.receiptHandle, handle)) {
+          messages.remove(m.id);
+          if (!inFlight.remove(m)) {
+            visible.remove(m);
+          }
+        }
+      } finally {
+        lock.unlock();
+      }
+      LOG.info("queue {}: message {} moved to dead-letter queue {} after {} receives; last failure: {}", name, m.id,
+          target.name(), m.receiveCount, m.lastFailure);
     }
   }
 
@@ -276,14 +352,26 @@ public final class LocalQueue implements InMemoryQueue {
 
   @Override
   public String toString() {
-    return "LocalQueue{name=" + name + ", visibilityTimeout=" + visibilityTimeout + ", capacity=" + capacity + "}";
+    return "LocalQueue{name=" + name + ", visibilityTimeout=" + visibilityTimeout + ", capacity=" + capacity
+        + (redrive == null ? "" : ", deadLetterQueue=" + redrive.deadLetterQueue().name() + ", maxReceiveCount="
+            + redrive.maxReceiveCount()) + "}";
   }
 
-  private List<SourceRecord> take(int maxRecords, Instant now) {
-    int n = Math.min(maxRecords, visible.size());
-    List<SourceRecord> out = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
+  /**
+   * Takes up to {@code maxRecords} visible messages; a message that already had its last receive under the redrive
+   * policy is not delivered but set aside in {@code dead}, invisible, for {@link #moveToDeadLetterQueue}.
+   */
+  private List<SourceRecord> take(int maxRecords, Instant now, List<Message> dead) {
+    List<SourceRecord> out = new ArrayList<>(Math.min(maxRecords, visible.size()));
+    while (out.size() < maxRecords && !visible.isEmpty()) {
       Message m = visible.pollFirst();
+      if (redrive != null && m.receiveCount >= redrive.maxReceiveCount()) {
+        m.receiptHandle = UUID.randomUUID().toString(); // settles nothing a consumer still holds
+        m.visibleAt = now.plus(visibilityTimeout);
+        inFlight.add(m);
+        dead.add(m);
+        continue;
+      }
       m.receiveCount++;
       if (m.firstReceived == null) {
         m.firstReceived = now;

@@ -1,5 +1,6 @@
 package dev.embla.faas.internal.source.queue;
 
+import dev.embla.faas.InMemoryQueue;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -45,6 +46,67 @@ class LocalQueueTest {
 
   private List<SourceRecord> receiveNow(int max) throws InterruptedException {
     return queue.receive(max, Duration.ZERO);
+  }
+
+  /** A queue whose messages get {@code maxReceiveCount} receives, then go to {@code dlq}; on the test's clock. */
+  private LocalQueue redriving(LocalQueue dlq, int maxReceiveCount) {
+    dlq.start(new ClockOnlyContext(clock));
+    LocalQueue q = new LocalQueue("jobs", VISIBILITY, 10, new InMemoryQueue.RedrivePolicy(dlq, maxReceiveCount));
+    q.start(new ClockOnlyContext(clock));
+    return q;
+  }
+
+  @Test
+  void redrive_movesAMessageToTheDeadLetterQueueAfterItsLastReceive_keepingItsIdAndBody() throws Exception {
+    LocalQueue dlq = new LocalQueue("jobs-dlq", VISIBILITY, 10);
+    LocalQueue jobs = redriving(dlq, 2);
+    String poison = jobs.send("{\"poison\":true}");
+    String fine = jobs.send("{\"fine\":true}");
+    for (int receive = 1; receive <= 2; receive++) {
+      List<SourceRecord> got = jobs.receive(10, Duration.ZERO);
+      assertThat(got).extracting(SourceRecord::id).contains(poison);
+      assertThat(got.stream().filter(r -> r.id().equals(poison)).findFirst().orElseThrow().attributes())
+          .containsEntry(LocalQueue.RECEIVE_COUNT, Integer.toString(receive));
+      jobs.acknowledge(got.stream().filter(r -> r.id().equals(fine)).toList());
+      jobs.release(got, "handler failed");
+      clock.advance(VISIBILITY);
+    }
+    // The third receive would be one too many: the message goes to the dead-letter queue instead.
+    assertThat(jobs.receive(10, Duration.ZERO)).isEmpty();
+    assertThat(jobs.approximateNumberOfMessages() + jobs.approximateNumberOfMessagesNotVisible()).isZero();
+    List<SourceRecord> dead = dlq.receive(10, Duration.ZERO);
+    assertThat(dead).singleElement().satisfies(r -> {
+      assertThat(r.id()).isEqualTo(poison);
+      assertThat(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo("{\"poison\":true}");
+      assertThat(r.attributes()).containsEntry(LocalQueue.RECEIVE_COUNT, "1");
+    });
+  }
+
+  @Test
+  void redrive_toAFullDeadLetterQueue_keepsTheMessage_andMovesItOnceThereIsRoom() throws Exception {
+    LocalQueue dlq = new LocalQueue("jobs-dlq", VISIBILITY, 1);
+    LocalQueue jobs = redriving(dlq, 1);
+    String filler = dlq.send("filler");
+    String poison = jobs.send("poison");
+    jobs.release(jobs.receive(10, Duration.ZERO), "handler failed");
+    clock.advance(VISIBILITY);
+
+    assertThat(jobs.receive(10, Duration.ZERO)).isEmpty(); // due to move, but the dead-letter queue is full
+    assertThat(jobs.approximateNumberOfMessagesNotVisible()).isEqualTo(1); // kept, invisible until it is tried again
+    dlq.acknowledge(dlq.receive(1, Duration.ZERO));
+    clock.advance(VISIBILITY);
+    assertThat(jobs.receive(10, Duration.ZERO)).isEmpty();
+    assertThat(dlq.receive(10, Duration.ZERO)).extracting(SourceRecord::id).containsExactly(poison);
+    assertThat(filler).isNotEqualTo(poison);
+  }
+
+  @Test
+  void redrive_validatesMaxReceiveCountAsSqsDoes() {
+    LocalQueue dlq = new LocalQueue("dlq", VISIBILITY, 10);
+    assertThatThrownBy(() -> new InMemoryQueue.RedrivePolicy(dlq, 0)).isInstanceOf(InvalidConfigurationException.class)
+        .hasMessageContaining("maxReceiveCount must be 1..1000, was 0");
+    assertThatThrownBy(() -> new InMemoryQueue.RedrivePolicy(dlq, 1_001))
+        .isInstanceOf(InvalidConfigurationException.class);
   }
 
   @Test
