@@ -5,6 +5,8 @@
  * Depends on the JDK alone.
  */
 module dev.embla.faas.spi {
+  requires jdk.unsupported; // sun.misc.Signal, which the sandbox refuses to functions
+
   exports dev.embla.faas.spi;
   exports dev.embla.faas.spi.runtime;
   exports dev.embla.faas.spi.source;

@@ -75,6 +75,17 @@ final class SandboxHooks implements Sandbox.Hooks {
   }
 
   @Override
+  public RuntimeException raise(String signal, int number, Class<?> caller) {
+    SecurityException refusal = new SecurityException("sun.misc.Signal.raise(SIG" + signal + ") is not allowed in a"
+        + " function: it would signal the host's process; the host keeps running");
+    JavaEnvironment environment = environmentOf(caller);
+    if (environment != null) {
+      environment.exitAttempted(refusal);
+    }
+    return refusal;
+  }
+
+  @Override
   public String getenv(String name, Class<?> caller) {
     JavaEnvironment environment = environmentOf(caller);
     return environment == null ? null : environment.environmentVariables().get(name);

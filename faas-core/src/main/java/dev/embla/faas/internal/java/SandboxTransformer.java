@@ -23,7 +23,8 @@ import org.objectweb.asm.Type;
  *       volatile read while no environment is cancelled; once one is, it asks the engine whether the caller's own
  *       environment was cancelled and throws {@link InvocationCancelledError} if so.
  *   <li>Process-wide calls go to {@code dev.embla.faas.spi.sandbox.Sandbox} with the calling class appended:
- *       {@code System.exit}, {@code Runtime.exit}, {@code Runtime.halt}, {@code System.getenv}, reads of
+ *       {@code System.exit}, {@code Runtime.exit}, {@code Runtime.halt}, {@code sun.misc.Signal.raise} and
+ *       {@code handle}, {@code System.getenv}, reads of
  *       {@code System.out}/{@code System.err}, {@code System.setOut}/{@code setErr}, no-argument
  *       {@code printStackTrace()} on any throwable, {@code Runtime.add/removeShutdownHook}, and
  *       {@code ClassLoader.getSystemClassLoader()}/{@code getSystemResource(s)}/{@code getSystemResourceAsStream}
@@ -334,6 +335,14 @@ final class SandboxTransformer {
           case "getSystemResource(Ljava/lang/String;)Ljava/net/URL;",
               "getSystemResourceAsStream(Ljava/lang/String;)Ljava/io/InputStream;",
               "getSystemResources(Ljava/lang/String;)Ljava/util/Enumeration;" -> name;
+          default -> null;
+        };
+      }
+      if (opcode == Opcodes.INVOKESTATIC && owner.equals("sun/misc/Signal")) {
+        // A JDK class that ends the process on the function's behalf (raise), or takes the host's handlers (handle).
+        return switch (name + descriptor) {
+          case "raise(Lsun/misc/Signal;)V" -> "raise";
+          case "handle(Lsun/misc/Signal;Lsun/misc/SignalHandler;)Lsun/misc/SignalHandler;" -> "handle";
           default -> null;
         };
       }

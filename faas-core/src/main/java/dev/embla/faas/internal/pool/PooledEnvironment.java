@@ -236,7 +236,9 @@ public final class PooledEnvironment {
       return false;
     }
     overBudgetBytes = allocatedBytes;
-    return STATE.compareAndSet(this, seen, (seen & ~PHASE) | OVER_BUDGET);
+    // Stopping one lane cancels the environment every lane shares, as a timeout does: its idle lanes must not be
+    // handed out any more.
+    return STATE.compareAndSet(this, seen, (seen & ~PHASE) | OVER_BUDGET) && lanesCancelled();
   }
 
   /** Called by the watchdog: expires the slot if it is running past {@code now}; returns whether it did. */

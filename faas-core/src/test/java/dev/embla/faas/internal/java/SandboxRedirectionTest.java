@@ -46,6 +46,33 @@ class SandboxRedirectionTest {
   }
 
   @Test
+  void signals_raisingOneOrTakingItsHandlerIsRefused_andTheHostKeepsRunningAndItsHandlers() {
+    // Without the sandbox, raise(TERM) ends this JVM (exit code 143), and handle(TERM) replaces the host's handler.
+    PreparedFunction f = prepare(JavaFunctions.zipOf("demo.Kill", """
+        package demo;
+        import sun.misc.Signal;
+        public class Kill {
+          public String handle(String how) {
+            try {
+              if (how.equals("raise")) Signal.raise(new Signal("TERM"));
+              else Signal.handle(new Signal("TERM"), s -> {});
+              return "not refused";
+            } catch (SecurityException e) {
+              return e.getMessage();
+            }
+          }
+        }"""), tmp, "demo.Kill::handle");
+    JavaEnvironment env = (JavaEnvironment) start(f, new Fixtures.Env(tmp));
+
+    assertThat(invoke(env, "\"handle\"")).isEqualTo("\"sun.misc.Signal.handle(SIGTERM) is not allowed in a function:"
+        + " the process's signal handlers are the host's\"");
+    assertThat(env.isBroken()).isFalse(); // refusing a handler is not an exit
+    assertThat(invoke(env, "\"raise\"")).isEqualTo("\"sun.misc.Signal.raise(SIGTERM) is not allowed in a function:"
+        + " it would signal the host's process; the host keeps running\"");
+    assertThat(env.isBroken()).isTrue(); // an attempt to end the process, like System.exit: the environment goes
+  }
+
+  @Test
   void systemExit_escapingTheHandler_isAnExitFailure() {
     PreparedFunction f = prepare(JavaFunctions.zipOf("demo.Quit",
         "package demo; public class Quit { public String handle(String s) { System.exit(1); return s; } }"), tmp,

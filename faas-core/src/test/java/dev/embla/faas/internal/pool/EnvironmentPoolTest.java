@@ -1,5 +1,6 @@
 package dev.embla.faas.internal.pool;
 
+import dev.embla.faas.internal.concurrency.MemoryBudget;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.embla.faas.spi.Context;
@@ -83,6 +84,25 @@ class EnvironmentPoolTest {
     PooledEnvironment env = pool.create();
     env.markInitialized();
     return env;
+  }
+
+  @Test
+  void aLaneStoppedOverItsAllocationBudget_takesTheSharedEnvironmentsIdleLanesWithIt() {
+    PreparedFunction prepared = context -> new Env(shutdowns);
+    EnvironmentPool shared = new EnvironmentPool("w", prepared, time, tmp, LoggerFactory.getLogger("embla.function.w"),
+        watchdog, Runnable::run, Duration.ofSeconds(2), () -> {}, 1 << 20,
+        new PoolLimits(PoolLimits.unlimited("w").concurrency(), MemoryBudget.unlimited(), 0, 2),
+        new LogStreamNames(time, "$LATEST"));
+    PooledEnvironment first = shared.create();
+    first.markInitialized(); // opens the second lane, idle
+    first.arm(time.read() + Duration.ofSeconds(10).toNanos(), 1, 0, 1_000);
+    assertThat(first.exceedBudget(first.stateWord(), 2_000)).isTrue();
+
+    // The watchdog's stop cancelled the environment both lanes share: the idle lane is not handed out.
+    assertThat(shared.acquire()).isNull();
+    assertThat(shutdowns).hasValue(0); // the environment shuts down once its stopped lane is released
+    shared.release(first);
+    assertThat(shutdowns).hasValue(1);
   }
 
   @Test

@@ -45,6 +45,15 @@ public final class Sandbox {
     /** Handles {@code System.exit}, {@code Runtime.exit} and {@code Runtime.halt}; must throw. */
     RuntimeException exit(int status, Class<?> caller);
 
+    /**
+     * Handles {@code sun.misc.Signal.raise}: signalling the process would end the host (SIGTERM, SIGKILL) or run the
+     * host's handlers, so it is refused like an exit; must throw. By default, it is the exit of a process killed by
+     * that signal.
+     */
+    default RuntimeException raise(String signal, int number, Class<?> caller) {
+      return exit(128 + number, caller);
+    }
+
     /** Returns the value of the function's environment variable {@code name}, or null. */
     String getenv(String name, Class<?> caller);
 
@@ -140,6 +149,22 @@ public final class Sandbox {
   /** Replaces {@code Runtime.exit(status)} and {@code Runtime.halt(status)}; always throws. */
   public static void exit(Runtime runtime, int status, Class<?> caller) {
     throw hooks().exit(status, caller);
+  }
+
+  /** Replaces {@code sun.misc.Signal.raise(signal)}; always throws. */
+  public static void raise(sun.misc.Signal signal, Class<?> caller) {
+    Objects.requireNonNull(signal, "signal");
+    throw hooks().raise(signal.getName(), signal.getNumber(), caller);
+  }
+
+  /**
+   * Replaces {@code sun.misc.Signal.handle(signal, handler)}; always throws: a process has one handler per signal, and
+   * it is the host's (replacing SIGTERM's would stop the host from shutting down when asked).
+   */
+  public static sun.misc.SignalHandler handle(sun.misc.Signal signal, sun.misc.SignalHandler handler,
+      Class<?> caller) {
+    throw new SecurityException("sun.misc.Signal.handle(SIG" + (signal == null ? "?" : signal.getName())
+        + ") is not allowed in a function: the process's signal handlers are the host's");
   }
 
   /** Replaces {@code System.getenv(name)}. */
