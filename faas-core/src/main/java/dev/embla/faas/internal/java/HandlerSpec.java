@@ -16,6 +16,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import tools.jackson.databind.JavaType;
+import tools.jackson.databind.type.TypeFactory;
 
 /**
  * A handler string resolved against a version's code at prepare: which class and method, and what each parameter
@@ -26,7 +28,10 @@ import java.util.regex.Pattern;
  * {@link RequestHandler} or {@link StreamHandler} ({@code handle}) or Lambda's {@code RequestHandler} or
  * {@code RequestStreamHandler} ({@code handleRequest}). Public, non-bridge methods taking {@code (I)},
  * {@code (I, Context)}, {@code (InputStream, OutputStream)} or {@code (InputStream, OutputStream, Context)}, where
- * {@code Context} is Embla's or Lambda's; overloads resolve to the one with the most parameters.
+ * {@code Context} is Embla's or Lambda's; overloads resolve to the one with the most parameters. The input's type is
+ * the one the handler class gives the parameter: a method declared in a generic superclass or interface
+ * ({@code Base<I>}, with {@code OrderHandler extends Base<Order>}) takes what the class binds its type variables to,
+ * as in Lambda.
  */
 record HandlerSpec(
     String className, String methodName, List<String> parameterTypes, List<Arg> arguments, boolean isStatic,
@@ -121,7 +126,7 @@ record HandlerSpec(
     }
     List<String> parameterTypes = Arrays.stream(method.getParameterTypes()).map(Class::getName).toList();
     int input = Arrays.asList(args).indexOf(Arg.INPUT);
-    Type inputType = input < 0 ? null : method.getGenericParameterTypes()[input];
+    Type inputType = input < 0 ? null : inputType(cls, method, input);
     // A JDK-only input type (String, Map<String, Object>, ...) is the same Type in every loader, so environments
     // can skip the reflective method lookup and generic-signature parse at Init.
     Type jdkInputType = inputType != null && Payloads.isJdkType(inputType) ? inputType : null;
@@ -166,8 +171,26 @@ record HandlerSpec(
     }
     Arg[] args = arguments.toArray(Arg[]::new);
     int input = arguments.indexOf(Arg.INPUT);
-    Type inputType = input < 0 ? null : method.getGenericParameterTypes()[input];
+    Type inputType = input < 0 ? null : jdkInputType != null ? jdkInputType : inputType(cls, method, input);
     return new Bound(method, instance, args, inputType, dispatch);
+  }
+
+  /**
+   * Returns the type of parameter {@code index} of {@code method} as {@code cls} sees it: a type variable of the
+   * generic superclass or interface that declares the method (however far up) becomes what {@code cls}'s hierarchy
+   * binds it to, as a Jackson {@link JavaType}; a variable nothing binds becomes its bound, as before. A parameter
+   * that is a plain class, or a method {@code cls} declares itself, needs nothing resolved and costs nothing more.
+   */
+  static Type inputType(Class<?> cls, Method method, int index) {
+    Type declared = method.getGenericParameterTypes()[index];
+    if (declared instanceof Class<?> || method.getDeclaringClass() == cls) {
+      return declared;
+    }
+    // A factory of its own: a TypeFactory caches the classes it has seen, and these are the function's (the shared
+    // mapper must only ever see the JDK's; see Payloads).
+    TypeFactory types = TypeFactory.createDefaultInstance();
+    JavaType declaring = types.constructType(cls).findSuperType(method.getDeclaringClass());
+    return declaring == null ? declared : types.resolveMemberType(declared, declaring.getBindings());
   }
 
   private static Dispatch dispatch(Class<?> cls, Method method, Arg[] args, List<Method> usable) {

@@ -361,7 +361,7 @@ public final class JavaEnvironment implements ExecutionEnvironment {
       return r.readValue(payload.length == 0 ? Payloads.NULL : payload);
     } catch (JacksonException e) {
       throw new MappingFailure(new FunctionFailure(FunctionFailure.Kind.BAD_PAYLOAD, "Runtime.UnmarshalError",
-          "payload does not map to " + type.getTypeName() + ": " + e.getOriginalMessage(), List.of(), null));
+          "payload does not map to " + Payloads.typeName(type) + ": " + e.getOriginalMessage(), List.of(), null));
     }
   }
 

@@ -7,6 +7,7 @@ import java.lang.reflect.Type;
 import java.lang.reflect.TypeVariable;
 import java.lang.reflect.WildcardType;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,6 +16,7 @@ import tools.jackson.databind.JavaType;
 import tools.jackson.databind.MapperFeature;
 import tools.jackson.databind.ObjectReader;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.type.ResolvedRecursiveType;
 
 /**
  * JSON mapping of payloads and results. Jackson caches (de)serializers by class, so a mapper that ever saw a
@@ -88,6 +90,13 @@ final class Payloads {
       case WildcardType w -> allJdk(w.getUpperBounds()) && allJdk(w.getLowerBounds());
       // A type variable references its declaring class, possibly the function's: never a key of a shared cache.
       case TypeVariable<?> v -> false;
+      // A type variable resolved against the handler class (HandlerSpec.inputType). Its bindings are checked too: an
+      // array type keeps those of the class it was resolved in, and a key must not hold a function's class. A
+      // self-reference is left to the environment's mapper rather than followed.
+      case ResolvedRecursiveType r -> false;
+      case JavaType j -> isJdkClass(j.getRawClass()) && allJdk(j.getBindings().getTypeParameters())
+          && (j.getContentType() == null || isJdkType(j.getContentType()))
+          && (j.getKeyType() == null || isJdkType(j.getKeyType()));
       default -> false;
     };
   }
@@ -131,6 +140,20 @@ final class Payloads {
             }
           }
         }
+      }
+    }
+    return true;
+  }
+
+  /** Returns how {@code type} is named in messages: {@code java.util.List<com.acme.Order>}. */
+  static String typeName(Type type) {
+    return type instanceof JavaType j ? j.toCanonical() : type.getTypeName();
+  }
+
+  private static boolean allJdk(List<? extends Type> types) {
+    for (Type t : types) {
+      if (!isJdkType(t)) {
+        return false;
       }
     }
     return true;

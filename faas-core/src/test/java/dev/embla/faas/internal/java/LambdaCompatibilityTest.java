@@ -18,7 +18,7 @@ class LambdaCompatibilityTest {
   @TempDir Path tmp;
 
   // A minimal stand-in for aws-lambda-java-core, with the same names and shapes.
-  private static final Map<String, String> LAMBDA_CORE = Map.of(
+  static final Map<String, String> LAMBDA_CORE = Map.of(
       "com.amazonaws.services.lambda.runtime.Context", """
           package com.amazonaws.services.lambda.runtime;
           public interface Context {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.ref.WeakReference;
+import java.lang.reflect.Method;
 import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +36,15 @@ class PayloadsTest {
     /** The handler method. */
     public static void handle(Map<String, ? extends Number> in) {}
   }
+
+  /** A generic base whose handler subclass binds one variable to a JDK type and one to a class of its own. */
+  public static class GenericBase<A, B> {
+    /** The handler method, inherited. */
+    public void take(List<A> list, A[] array, B own) {}
+  }
+
+  /** The handler class. */
+  public static final class BoundHandler extends GenericBase<String, PayloadsTest> {}
 
   private static Type parameterOf(String method) throws NoSuchMethodException {
     return PayloadsTest.class.getDeclaredMethod(method, Map.class).getGenericParameterTypes()[0];
@@ -76,6 +86,17 @@ class PayloadsTest {
     }
 
     assertThat(seen).hasSize(1).containsExactly(Payloads.jdkReader(type));
+  }
+
+  @Test
+  void isJdkType_ofATypeResolvedAgainstTheHandlerClass_looksAtEveryClassItHolds() throws Exception {
+    Method take = GenericBase.class.getMethod("take", List.class, Object[].class, Object.class);
+
+    assertThat(Payloads.isJdkType(HandlerSpec.inputType(BoundHandler.class, take, 0))).as("List<String>").isTrue();
+    assertThat(Payloads.isJdkType(HandlerSpec.inputType(BoundHandler.class, take, 2))).as("PayloadsTest").isFalse();
+    // String[], but Jackson's array type keeps the bindings it was resolved in, PayloadsTest among them; as a key
+    // (equal to a plain String[]) it would keep that class in the map every version shares
+    assertThat(Payloads.isJdkType(HandlerSpec.inputType(BoundHandler.class, take, 1))).as("String[]").isFalse();
   }
 
   @Test
