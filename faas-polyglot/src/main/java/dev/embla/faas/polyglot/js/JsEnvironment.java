@@ -90,6 +90,8 @@ final class JsEnvironment implements ExecutionEnvironment {
 
   // The current invocation's outcome, set by the host callbacks; used by the environment's thread only.
   private Context invocation;
+  // Numbers the invocations, so that a settlement the guest makes for an earlier one is told apart (see hostFunctions)
+  private int invocationNumber;
   private boolean settled;
   private boolean waitForEmptyLoop;
   private String resultJson;
@@ -172,6 +174,7 @@ final class JsEnvironment implements ExecutionEnvironment {
     }
     runner = Thread.currentThread();
     invocation = invocationContext;
+    int number = ++invocationNumber;
     settled = false;
     waitForEmptyLoop = false;
     resultJson = null;
@@ -191,7 +194,8 @@ final class JsEnvironment implements ExecutionEnvironment {
         identityMemory = memory;
         identityArn = arn;
       }
-      invokeFn.executeVoid(handler, new String(payload, StandardCharsets.UTF_8), invocationContext.getAwsRequestId());
+      invokeFn.executeVoid(handler, new String(payload, StandardCharsets.UTF_8), invocationContext.getAwsRequestId(),
+          number);
       runLoop();
       if (cancelled) {
         throw cancelledException();
@@ -298,15 +302,23 @@ final class JsEnvironment implements ExecutionEnvironment {
       loop.clear(a[0].asInt());
       return null;
     });
+    // The first argument is the number of the invocation being settled. A promise or callback that an earlier
+    // invocation left open (it answered null, the loop being empty) stays in the warm context and may settle while a
+    // later one runs. It is not the later invocation's answer: Lambda's runtime posts a result under its own request
+    // id, and the earlier one has been answered already.
     host.put("succeeded", (ProxyExecutable) a -> {
-      settled = true;
-      resultJson = a[0].asString();
-      waitForEmptyLoop = a[1].asBoolean();
+      if (a[0].asInt() == invocationNumber) {
+        settled = true;
+        resultJson = a[1].asString();
+        waitForEmptyLoop = a[2].asBoolean();
+      }
       return null;
     });
     host.put("failed", (ProxyExecutable) a -> {
-      settled = true;
-      failure = failureOf(FunctionFailure.Kind.HANDLER, a[0]);
+      if (a[0].asInt() == invocationNumber) {
+        settled = true;
+        failure = failureOf(FunctionFailure.Kind.HANDLER, a[1]);
+      }
       return null;
     });
     host.put("badPayload", (ProxyExecutable) a -> {

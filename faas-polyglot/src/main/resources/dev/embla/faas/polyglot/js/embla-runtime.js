@@ -427,7 +427,9 @@
       memoryLimitInMB = String(memory); // a string in Lambda's Node runtime too
       invokedFunctionArn = arn;
     },
-    invoke(handler, payload, requestId) {
+    // `number` tells the host which invocation a settlement is for: one left open by an earlier invocation may settle
+    // during a later one, and the host ignores it.
+    invoke(handler, payload, requestId, number) {
       let event;
       try {
         event = payload.length === 0 ? null : JSON.parse(payload);
@@ -451,17 +453,17 @@
         if (done) return;
         done = true;
         if (error !== null && error !== undefined) {
-          host.failed(describe(error));
+          host.failed(number, describe(error));
           return;
         }
         let json;
         try {
           json = JSON.stringify(value);
         } catch (e) {
-          host.failed(describe(e));
+          host.failed(number, describe(e));
           return;
         }
-        host.succeeded(json === undefined ? 'null' : json,
+        host.succeeded(number, json === undefined ? 'null' : json,
           viaCallback && context.callbackWaitsForEmptyEventLoop !== false);
       };
       const callback = (error, value) => finish(error, value, true);

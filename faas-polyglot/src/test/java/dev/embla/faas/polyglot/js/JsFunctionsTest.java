@@ -145,6 +145,38 @@ class JsFunctionsTest {
   }
 
   @Test
+  void aPromiseOrCallbackLeftOpenByOneInvocation_cannotSettleTheNext() {
+    // The first call of each pair ends unanswered (null: nothing left to wait for) and leaves its settlement reachable;
+    // the second settles it, then answers after a timer. The stale settlement must not become the second's answer.
+    register("stale", "index.handler", Map.of("index.js", """
+        let settleEarlier = null;
+        exports.handler = (event, context, callback) => {
+          if (event.leaveOpen === 'promise') {
+            return new Promise((resolve, reject) => {
+              settleEarlier = (how) => (how === 'reject' ? reject(new Error('stale')) : resolve('stale'));
+            });
+          }
+          if (event.leaveOpen === 'callback') {
+            settleEarlier = (how) => (how === 'reject' ? callback(new Error('stale')) : callback(null, 'stale'));
+            return undefined;
+          }
+          settleEarlier(event.settle);
+          return new Promise((resolve) => setTimeout(() => resolve('own ' + context.awsRequestId), 20));
+        };
+        """));
+    for (String leaveOpen : new String[] {"promise", "callback"}) {
+      for (String settle : new String[] {"resolve", "reject"}) {
+        assertThat(invoke("stale", "{\"leaveOpen\":\"" + leaveOpen + "\"}")).isEqualTo("null");
+        InvocationResult r = engine.invoke("stale", "{\"settle\":\"" + settle + "\"}");
+        assertThat(r.error()).as("%s left open, then %s", leaveOpen, settle).isEmpty();
+        assertThat(r.payloadAsString()).as("%s left open, then %s", leaveOpen, settle)
+            .isEqualTo("\"own " + r.requestId() + "\"");
+        assertThat(r.isColdStart()).isFalse();
+      }
+    }
+  }
+
+  @Test
   void esModuleError_isAHandlerFailureWithItsFrames() {
     register("esmboom", "index.handler", Map.of("index.mjs", """
         export async function handler() {
