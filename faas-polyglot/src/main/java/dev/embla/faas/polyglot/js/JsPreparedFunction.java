@@ -23,14 +23,15 @@ import org.graalvm.polyglot.Source;
 
 /**
  * One version of a JavaScript function: its resolved handler file and export, and the {@link Source}s of its files.
- * Sources are built once per version and handed to every environment, so the shared engine's code cache finds them
- * and a second environment does not parse the function again.
+ * Sources of the function's code are built once per version and handed to every environment, so the shared engine's
+ * code cache finds them and a second environment does not parse the function again.
  */
 final class JsPreparedFunction implements PreparedFunction {
 
   // Node wraps a CommonJS file the same way; on one line, so that the file's line numbers stay right.
   private static final String WRAPPER_HEAD = "(function (exports, require, module, __filename, __dirname) { ";
   private static final String WRAPPER_TAIL = "\n})";
+  private static final Path TASK = Path.of(SandboxFileSystem.TASK_ROOT);
 
   private final FunctionDefinition definition;
   private final Engine engine;
@@ -38,6 +39,7 @@ final class JsPreparedFunction implements PreparedFunction {
   private final String entry; // guest path, for example /var/task/index.js
   private final boolean module;
   private final List<String> exportPath;
+  // The function's code only (/var/task, read-only for this version's life), by guest path
   private final ConcurrentMap<String, Source> sources = new ConcurrentHashMap<>();
 
   private JsPreparedFunction(FunctionDefinition definition, Engine engine, BlankContexts<Void> blankContexts, String entry,
@@ -141,15 +143,29 @@ final class JsPreparedFunction implements PreparedFunction {
   /** Returns the ES module source of the entry file. */
   Source moduleSource(SandboxFileSystem files) {
     Source s = sources.get(entry);
-    return s != null ? s : cache(entry, build(entry, read(files, entry), "application/javascript+module"));
+    return s != null ? s : cache(entry, build(entry, read(files, entry), "application/javascript+module", true));
   }
 
-  /** Returns a CommonJS file's source, wrapped in Node's module function. */
+  /**
+   * Returns a CommonJS file's source, wrapped in Node's module function. A file of the function's code is read once
+   * per version; any other (one in {@code /tmp}) is read again at every call, from {@code files}.
+   */
   Source commonJsSource(SandboxFileSystem files, String guestPath) {
+    if (!isCode(guestPath)) {
+      // /tmp is the environment's own and writable: a source kept per version would hand one environment's file to
+      // another, and a rewritten file's old text to the one that rewrote it. Not cached in the engine either, since
+      // its text may be different at every call.
+      return build(guestPath, WRAPPER_HEAD + read(files, guestPath) + WRAPPER_TAIL, "application/javascript", false);
+    }
     Source s = sources.get(guestPath);
     return s != null ? s
         : cache(guestPath, build(guestPath, WRAPPER_HEAD + read(files, guestPath) + WRAPPER_TAIL,
-            "application/javascript"));
+            "application/javascript", true));
+  }
+
+  // Lexically, as SandboxFileSystem maps it: /var/task/../tmp/m.js is a file in /tmp.
+  private static boolean isCode(String guestPath) {
+    return TASK.resolve(guestPath).normalize().startsWith(TASK);
   }
 
   // Not computeIfAbsent: in a burst of cold starts of a new function every caller asks for the same file at once, and
@@ -162,10 +178,10 @@ final class JsPreparedFunction implements PreparedFunction {
     return previous != null ? previous : built;
   }
 
-  private static Source build(String guestPath, String text, String mimeType) {
+  private static Source build(String guestPath, String text, String mimeType, boolean cached) {
     // A File-based source carries the guest path, so relative imports resolve through the sandbox file system
     // and stack traces show /var/task/...; the content is given, so the host's file system is never read here.
-    return Source.newBuilder("js", new File(guestPath)).content(text).mimeType(mimeType).cached(true).buildLiteral();
+    return Source.newBuilder("js", new File(guestPath)).content(text).mimeType(mimeType).cached(cached).buildLiteral();
   }
 
   private static String read(SandboxFileSystem files, String guestPath) {

@@ -377,6 +377,25 @@ class JsFunctionsTest {
   }
 
   @Test
+  void require_ofAFileInTmp_readsThisEnvironmentsFileAsItIsNow() {
+    register("tmpreq", "index.handler", Map.of("index.js", """
+        const fs = require('fs');
+        let calls = 0;
+        exports.handler = async (event) => {
+          fs.writeFileSync('/tmp/m.js', 'module.exports = ' + JSON.stringify(event.v) + ';');
+          delete require.cache['/tmp/m.js'];
+          return { got: require('/tmp/m.js'), calls: ++calls };
+        };
+        """));
+    assertThat(invoke("tmpreq", "{\"v\":\"A\"}")).isEqualTo("{\"got\":\"A\",\"calls\":1}");
+    assertThat(invoke("tmpreq", "{\"v\":\"B\"}")).as("rewritten in the same environment")
+        .isEqualTo("{\"got\":\"B\",\"calls\":2}");
+    assertThat(((LocalEngine) engine).prewarm("tmpreq", 1)).isEqualTo(1);
+    assertThat(invoke("tmpreq", "{\"v\":\"D\"}")).as("another environment, with its own /tmp")
+        .isEqualTo("{\"got\":\"D\",\"calls\":1}");
+  }
+
+  @Test
   void init_runsOncePerEnvironment() {
     register("count", "index.handler", Map.of("index.js", """
         let inits = 0, calls = 0;
