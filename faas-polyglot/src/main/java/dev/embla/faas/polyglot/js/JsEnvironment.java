@@ -25,6 +25,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
@@ -420,13 +421,17 @@ final class JsEnvironment implements ExecutionEnvironment {
   }
 
   private Object environmentPairs() {
-    List<Object> pairs = new ArrayList<>();
-    function.definition().environment().forEach((k, v) -> {
+    Map<String, String> vars = new LinkedHashMap<>(function.definition().environment());
+    // The guest's view of the paths, never the host's: the engine sets LAMBDA_TASK_ROOT to the host's code directory,
+    // which does not exist in the sandbox (and would tell the function about the host). As the Python runtime does.
+    vars.put("LAMBDA_TASK_ROOT", SandboxFileSystem.TASK_ROOT);
+    vars.put("LAMBDA_RUNTIME_DIR", "/var/runtime");
+    vars.put("AWS_LAMBDA_LOG_STREAM_NAME", env.logStreamName());
+    List<Object> pairs = new ArrayList<>(vars.size() * 2);
+    vars.forEach((k, v) -> {
       pairs.add(k);
       pairs.add(v);
     });
-    pairs.add("AWS_LAMBDA_LOG_STREAM_NAME");
-    pairs.add(env.logStreamName());
     return ProxyArray.fromList(pairs);
   }
 

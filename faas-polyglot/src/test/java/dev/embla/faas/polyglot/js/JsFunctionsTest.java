@@ -532,6 +532,18 @@ class JsFunctionsTest {
   }
 
   @Test
+  void processEnv_givesTheGuestsPaths_soTheTaskRootReadsTheCode() {
+    register("taskroot", "index.handler", Map.of("data.txt", "the code's own", "index.js", """
+        const fs = require('fs');
+        const path = require('path');
+        exports.handler = async () => ({ root: process.env.LAMBDA_TASK_ROOT, runtime: process.env.LAMBDA_RUNTIME_DIR,
+          data: fs.readFileSync(path.join(process.env.LAMBDA_TASK_ROOT, 'data.txt')) });
+        """));
+    assertThat(invoke("taskroot", "{}"))
+        .isEqualTo("{\"root\":\"/var/task\",\"runtime\":\"/var/runtime\",\"data\":\"the code's own\"}");
+  }
+
+  @Test
   void runawayLoop_timesOutOnTime_andNextCallColdStarts() {
     register("spin", "index.handler", Map.of("index.js", """
         exports.handler = async (event) => {
