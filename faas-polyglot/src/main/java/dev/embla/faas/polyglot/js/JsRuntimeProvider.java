@@ -8,6 +8,7 @@ import dev.embla.faas.spi.runtime.PreparedFunction;
 import dev.embla.faas.spi.runtime.RuntimeProvider;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.Set;
 import org.graalvm.polyglot.Context;
@@ -131,10 +132,16 @@ public final class JsRuntimeProvider implements RuntimeProvider {
     }
   }
 
-  /** Creates a context with the sandbox every JavaScript environment gets ({@link GuestContexts#sandboxed}). */
+  /**
+   * Creates a context with the sandbox every JavaScript environment gets ({@link GuestContexts#sandboxed}), its
+   * {@code Date} in UTC.
+   */
   static Context newContext(Engine engine, FileSystem files, OutputStream out, OutputStream err) {
     return GuestContexts.sandboxed("js", engine, files, out, err)
         .option("js.esm-eval-returns-exports", "true")
+        // Lambda runs functions with TZ=:UTC; without this GraalJS takes the host JVM's default zone. Fixed when the
+        // context is made, before any function is known (blank contexts), so a TZ the function sets is not honoured.
+        .timeZone(ZoneOffset.UTC)
         .build();
   }
 }

@@ -13,6 +13,7 @@ import dev.embla.faas.testing.LogCapture;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.TimeZone;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -67,6 +68,40 @@ class JsBlankContextsTest {
       assertThat(wr.payloadAsString()).isEqualTo("{\"file\":\"writer's own\",\"env\":\"writer\"}");
       assertThat(rr.payloadAsString())
           .isEqualTo("{\"tmp\":false,\"global\":\"undefined\",\"data\":false,\"env\":\"reader\"}");
+    }
+  }
+
+  @Test
+  void dates_areInUtc_onBlankAndOnDemandContexts_whateverTheJvmsDefaultZone() throws Exception {
+    Path code = Files.createDirectories(dir.resolve("clock"));
+    Files.writeString(code.resolve("index.js"), """
+        exports.handler = async () => {
+          const epoch = new Date(0);
+          return { offset: epoch.getTimezoneOffset(), hours: epoch.getHours(), local: new Date(2024, 0, 1).toISOString() };
+        };
+        """);
+    String utc = "{\"offset\":0,\"hours\":0,\"local\":\"2024-01-01T00:00:00.000Z\"}";
+    TimeZone jvmDefault = TimeZone.getDefault();
+    // Lambda runs with TZ=:UTC; the host's zone (9 hours ahead here) must not show through, in either kind of context
+    TimeZone.setDefault(TimeZone.getTimeZone("Asia/Tokyo"));
+    try {
+      JsRuntimeProvider onDemand = new JsRuntimeProvider(0);
+      try (FaasEngine engine = FaasEngine.builder().addRuntime(onDemand).build()) {
+        engine.createFunction(FunctionConfig.builder("clock").runtime("nodejs").handler("index.handler").build(),
+            FunctionCode.fromDirectory(code));
+        assertThat(engine.invoke("clock", "{}").payloadAsString()).as("a context made on demand").isEqualTo(utc);
+        assertThat(onDemand.blankContexts().taken()).isZero();
+      }
+      JsRuntimeProvider pooled = new JsRuntimeProvider(1);
+      try (FaasEngine engine = FaasEngine.builder().addRuntime(pooled).build()) {
+        engine.createFunction(FunctionConfig.builder("clock").runtime("nodejs").handler("index.handler").build(),
+            FunctionCode.fromDirectory(code));
+        Await.until("1 ready", Duration.ofSeconds(30), () -> pooled.blankContexts().ready() == 1);
+        assertThat(engine.invoke("clock", "{}").payloadAsString()).as("a blank context").isEqualTo(utc);
+        assertThat(pooled.blankContexts().taken()).isEqualTo(1);
+      }
+    } finally {
+      TimeZone.setDefault(jvmDefault);
     }
   }
 
