@@ -3,6 +3,7 @@ package dev.embla.faas.internal.router;
 import dev.embla.faas.BatchOptions;
 import dev.embla.faas.EventSourceConnection;
 import dev.embla.faas.internal.recursion.HopChain;
+import dev.embla.faas.internal.source.queue.LocalQueue;
 import dev.embla.faas.spi.source.InvocationOutcome;
 import dev.embla.faas.spi.source.PullEventSource;
 import dev.embla.faas.spi.source.SourceRecord;
@@ -37,8 +38,8 @@ import tools.jackson.databind.json.JsonMapper;
  * <p>Recursion guard: a record may carry the {@link HopChain} of the message it holds
  * ({@link HopChain#RECORD_ATTRIBUTE}, set by the in-memory queue when the sender had one). Records whose chain already
  * ran this mapping's function {@value HopChain#MAX_HOPS_PER_FUNCTION} times are not invoked: they are logged at WARN
- * and deleted (Lambda would move them to the queue's dead-letter queue if it had one; the in-memory queue has none,
- * and released they would only come back). The invocation of the other records runs with, per function, the largest
+ * and moved to the in-memory queue's dead-letter queue if it has a redrive policy, as Lambda moves them to an SQS
+ * queue's, else deleted (released, they would only come back). The invocation of the other records runs with, per function, the largest
  * count over their chains, plus one for this function, so what it sends on (to a queue, by {@code invokeAsync},
  * through destinations) is counted one hop further. Taking the largest rather than tracking each record apart can only
  * stop a loop sooner, never let one run longer, and a batch is one invocation whatever it holds.
@@ -364,9 +365,9 @@ final class EventSourceMapping extends Connection<PullEventSource> {
   }
 
   /**
-   * Deletes records that would run the function for the 17th time in their chain, with a WARN log as the asynchronous
-   * guard writes. Deleted rather than released: released, they would come back after the visibility timeout and be
-   * stopped again, forever.
+   * Deletes records that would run the function for the 17th time in their chain (or moves them to the in-memory
+   * queue's dead-letter queue, if it has one), with a WARN log as the asynchronous guard writes. Not released:
+   * released, they would come back after the visibility timeout and be stopped again, forever.
    */
   private void stopRecursion(List<SourceRecord> looping) {
     StringBuilder which = new StringBuilder();
@@ -374,11 +375,15 @@ final class EventSourceMapping extends Connection<PullEventSource> {
       which.append(which.isEmpty() ? "" : ", ").append(r.id()).append(' ')
           .append(HopChain.decode(r.attributes().get(HopChain.RECORD_ATTRIBUTE)));
     }
-    LOG.warn("function '{}': {} message(s) from {} not invoked and deleted by recursive loop detection: each would run "
+    // As Lambda does with an SQS message its loop detection stops: to the queue's dead-letter queue if it has one.
+    boolean moved = source instanceof LocalQueue queue && queue.moveToDeadLetterQueue(looping);
+    LOG.warn("function '{}': {} message(s) from {} not invoked and {} by recursive loop detection: each would run "
         + "it for the {}th time or more in one chain of events: {}", function, looping.size(), source.describe(),
-        HopChain.MAX_HOPS_PER_FUNCTION + 1, which);
+        moved ? "moved to its dead-letter queue" : "deleted", HopChain.MAX_HOPS_PER_FUNCTION + 1, which);
     context.recursionStopped(function, looping.size());
-    acknowledge(looping);
+    if (!moved) {
+      acknowledge(looping);
+    }
   }
 
   /** Returns the ids of the records the function reported as failed; every id when the report is invalid. */

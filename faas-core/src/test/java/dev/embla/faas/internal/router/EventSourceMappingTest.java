@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.embla.faas.BatchOptions;
 import dev.embla.faas.FunctionNotFoundException;
+import dev.embla.faas.InMemoryQueue;
 import dev.embla.faas.internal.recursion.HopChain;
 import dev.embla.faas.internal.source.queue.LocalQueue;
 import dev.embla.faas.spi.source.PullEventSource;
@@ -445,6 +446,33 @@ class EventSourceMappingTest {
       assertThat(c.count("other")).isEqualTo(1);
     });
     assertThat(m.succeeded()).isEqualTo(1);
+  }
+
+  @Test
+  void pollOnce_messageStoppedByTheRecursionGuard_goesToTheQueuesDeadLetterQueueWhenItHasOne() throws Exception {
+    LocalQueue dlq = new LocalQueue("orders-dlq", VISIBILITY, 10);
+    LocalQueue redriving = new LocalQueue("jobs", VISIBILITY, 10, new InMemoryQueue.RedrivePolicy(dlq, 5));
+    EventSourceMapping m = mapping(redriving, BatchOptions.defaults());
+    HopChain looping = times("handler", HopChain.MAX_HOPS_PER_FUNCTION, HopChain.EMPTY);
+    HopChain previous = HopChain.enter(looping);
+    String id;
+    try {
+      id = redriving.send("{}");
+    } finally {
+      HopChain.restore(previous);
+    }
+
+    try (LogCapture log = LogCapture.of(EventSourceMapping.class.getName())) {
+      assertThat(m.pollOnce()).isEqualTo(1);
+      assertThat(log.lines()).singleElement().satisfies(l -> assertThat(l.message())
+          .contains("moved to its dead-letter queue", id));
+    }
+    assertThat(invoker.count()).isZero();
+    assertThat(redriving.approximateNumberOfMessages() + redriving.approximateNumberOfMessagesNotVisible()).isZero();
+    assertThat(dlq.receive(10, Duration.ZERO)).singleElement().satisfies(r -> {
+      assertThat(r.id()).isEqualTo(id);
+      assertThat(HopChain.decode(r.attributes().get(HopChain.RECORD_ATTRIBUTE))).isEqualTo(looping);
+    });
   }
 
   @Test

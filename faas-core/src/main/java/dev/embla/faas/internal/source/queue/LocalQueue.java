@@ -224,9 +224,41 @@ public final class LocalQueue implements InMemoryQueue {
       lock.unlock();
     }
     if (!dead.isEmpty()) {
-      moveToDeadLetterQueue(dead);
+      moveAll(dead);
     }
     return out;
+  }
+
+  /**
+   * Moves received records to the dead-letter queue now, whatever their receive count: for records that must not be
+   * processed (the recursion guard stopped them), as SQS moves a message Lambda's loop detection stopped. Returns false,
+   * moving nothing, if the queue has no redrive policy; the caller then deletes them.
+   */
+  public boolean moveToDeadLetterQueue(List<SourceRecord> records) {
+    if (redrive == null) {
+      return false;
+    }
+    List<Message> moving = new ArrayList<>(records.size());
+    lock.lock();
+    try {
+      Instant now = clock.instant();
+      for (SourceRecord r : records) {
+        Message m = current(r);
+        if (m != null) {
+          if (!inFlight.remove(m)) { // re-added below: the set is ordered by visibleAt
+            visible.remove(m);
+          }
+          m.receiptHandle = UUID.randomUUID().toString();
+          m.visibleAt = now.plus(visibilityTimeout);
+          inFlight.add(m);
+          moving.add(m);
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    moveAll(moving);
+    return true;
   }
 
   /**
@@ -235,7 +267,7 @@ public final class LocalQueue implements InMemoryQueue {
    * receipt handle first, so nobody receives it meanwhile, and it is deleted here only once the dead-letter queue
    * holds it: if that queue is full, the message stays and is tried again after its visibility timeout.
    */
-  private void moveToDeadLetterQueue(List<Message> dead) {
+  private void moveAll(List<Message> dead) {
     InMemoryQueue target = redrive.deadLetterQueue();
     for (Message m : dead) {
       String handle;
@@ -268,7 +300,7 @@ public final class LocalQueue implements InMemoryQueue {
       } finally {
         lock.unlock();
       }
-      LOG.info("queue {}: message {} moved to dead-letter queue {} after {} receives; last failure: {}", name, m.id,
+      LOG.info("queue {}: message {} moved to dead-letter queue {} after {} receive(s); last failure: {}", name, m.id,
           target.name(), m.receiveCount, m.lastFailure);
     }
   }
@@ -359,7 +391,7 @@ public final class LocalQueue implements InMemoryQueue {
 
   /**
    * Takes up to {@code maxRecords} visible messages; a message that already had its last receive under the redrive
-   * policy is not delivered but set aside in {@code dead}, invisible, for {@link #moveToDeadLetterQueue}.
+   * policy is not delivered but set aside in {@code dead}, invisible, for {@link #moveAll}.
    */
   private List<SourceRecord> take(int maxRecords, Instant now, List<Message> dead) {
     List<SourceRecord> out = new ArrayList<>(Math.min(maxRecords, visible.size()));
