@@ -81,7 +81,10 @@ final class JsEnvironment implements ExecutionEnvironment {
   private Value invokeFn;
   private Value identityFn;
   private Value describeFn;
+  private Value describeLoadFailureFn;
   private Value handler;
+  // True while Init loads the function's module: what escapes it is described as Lambda's loader wraps it
+  private boolean loading;
 
   // What the guest's context was last told about the function (see invoke); environment's thread only.
   private String identityName;
@@ -110,7 +113,10 @@ final class JsEnvironment implements ExecutionEnvironment {
    * Creates the context, evaluates the runtime layer and runs the function's module top-level code (Lambda's Init),
    * then looks up the handler export.
    *
-   * @throws FunctionFailure of kind INIT if the module throws or does not export the handler
+   * @throws FunctionFailure of kind INIT if the module throws or does not export the handler, in the types of Lambda's
+   *     Node runtime: {@code Runtime.UserCodeSyntaxError} for a {@code SyntaxError} and
+   *     {@code Runtime.ImportModuleError} for a module {@code require} cannot find, escaping the module's loading;
+   *     {@code Runtime.HandlerNotFound} for a missing export; otherwise the thrown error's own name
    * @throws CancellationException if cancelled meanwhile
    */
   @Override
@@ -131,18 +137,23 @@ final class JsEnvironment implements ExecutionEnvironment {
       invokeFn = driver.getMember("invoke");
       identityFn = driver.getMember("identity");
       describeFn = driver.getMember("describe");
+      describeLoadFailureFn = driver.getMember("describeLoadFailure");
+      loading = true;
       Value exports = function.isModule()
           ? c.eval(function.moduleSource(files))
           : driver.getMember("load").execute(function.entry());
+      loading = false;
       Value h = exports;
       for (String name : function.exportPath()) {
         h = h == null || h.isNull() || !h.hasMembers() ? null : h.getMember(name);
       }
       if (h == null || !h.canExecute()) {
-        String file = function.entry().substring(SandboxFileSystem.TASK_ROOT.length() + 1);
+        // Lambda's words (UserFunction.js): a falsy export is "undefined or not exported", any other "not a function"
+        boolean falsy = h == null || h.isNull() || (h.isBoolean() && !h.asBoolean())
+            || (h.isNumber() && h.fitsInDouble() && (h.asDouble() == 0 || Double.isNaN(h.asDouble())))
+            || (h.isString() && h.asString().isEmpty());
         throw JsPreparedFunction.initFailure("Runtime.HandlerNotFound",
-            function.definition().handler() + " is undefined or not exported (" + file + " exports no function '"
-                + String.join(".", function.exportPath()) + "')");
+            function.definition().handler() + (falsy ? " is undefined or not exported" : " is not a function"));
       }
       handler = h;
     } catch (FunctionFailure f) {
@@ -151,6 +162,7 @@ final class JsEnvironment implements ExecutionEnvironment {
     } catch (RuntimeException e) {
       throw translate(FunctionFailure.Kind.INIT, e);
     } finally {
+      loading = false;
       runner = null;
       flushOutput();
     }
@@ -461,9 +473,10 @@ final class JsEnvironment implements ExecutionEnvironment {
 
   private FunctionFailure guestFailure(FunctionFailure.Kind kind, PolyglotException p) {
     Value guest = p.getGuestObject();
-    if (guest != null && !guest.isNull() && describeFn != null) {
+    Value describer = loading ? describeLoadFailureFn : describeFn;
+    if (guest != null && !guest.isNull() && describer != null) {
       try {
-        return failureOf(kind, describeFn.execute(guest));
+        return failureOf(kind, describer.execute(guest));
       } catch (RuntimeException ignored) {
         // fall through to what the host can see of it
       }
@@ -473,6 +486,9 @@ final class JsEnvironment implements ExecutionEnvironment {
       if (f.isGuestFrame()) {
         stack.add("    at " + f);
       }
+    }
+    if (loading && p.isSyntaxError()) {
+      return new FunctionFailure(kind, "Runtime.UserCodeSyntaxError", "SyntaxError: " + p.getMessage(), stack, null);
     }
     return new FunctionFailure(kind, p.isSyntaxError() ? "SyntaxError" : "Error", p.getMessage(), stack, null);
   }

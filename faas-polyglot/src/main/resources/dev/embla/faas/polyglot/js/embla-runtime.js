@@ -24,6 +24,16 @@
     // Lambda's Node runtime reports a thrown primitive by its typeof
     return { type: typeof e, message: String(e), stack: [] };
   }
+  // What escaped the loading of the function's module (Init), as Lambda's loader (UserFunction.js) wraps it: a
+  // SyntaxError becomes Runtime.UserCodeSyntaxError and an error with code MODULE_NOT_FOUND (require's) becomes
+  // Runtime.ImportModuleError, each with the original's toString() as its message; anything else is itself.
+  function describeLoadFailure(e) {
+    const d = describe(e);
+    let type = null;
+    if (e instanceof SyntaxError) type = 'Runtime.UserCodeSyntaxError';
+    else if (e !== null && typeof e === 'object' && e.code === 'MODULE_NOT_FOUND') type = 'Runtime.ImportModuleError';
+    return type === null ? d : { type, message: String(e), stack: d.stack };
+  }
 
   // ---- console: one host line per printed line ----
   function inspect(v) {
@@ -356,7 +366,8 @@
     }
     return tryIndex(p);
   }
-  function resolve(request, fromDir) {
+  // parent: the requiring module (null for the global require), whose chain is Node's "Require stack"
+  function resolve(request, fromDir, parent) {
     if (request === '.' || request === '..' || request.startsWith('./') || request.startsWith('../')
         || request.startsWith('/')) {
       const base = normalize(request.startsWith('/') ? request : fromDir + '/' + request);
@@ -372,21 +383,25 @@
         if (dir === '/') break;
       }
     }
-    const e = new Error("Cannot find module '" + request + "' from '" + fromDir + "'");
+    const requireStack = [];
+    for (let m = parent; m; m = m.parent) requireStack.push(m.filename);
+    const e = new Error("Cannot find module '" + request + "'"
+      + (requireStack.length ? '\nRequire stack:\n- ' + requireStack.join('\n- ') : ''));
     e.code = 'MODULE_NOT_FOUND';
+    e.requireStack = requireStack;
     throw e;
   }
-  function load(filename) {
+  function load(filename, parent) {
     const cached = cache[filename];
     if (cached) return cached.exports;
-    const module = { id: filename, filename, exports: {}, loaded: false, children: [] };
+    const module = { id: filename, filename, exports: {}, parent: parent || null, loaded: false, children: [] };
     cache[filename] = module;
     try {
       if (filename.endsWith('.json')) {
         module.exports = JSON.parse(host.readText(filename));
       } else {
         const dir = dirname(filename);
-        host.compile(filename).call(module.exports, module.exports, makeRequire(dir), module, filename, dir);
+        host.compile(filename).call(module.exports, module.exports, makeRequire(dir, module), module, filename, dir);
       }
     } catch (e) {
       delete cache[filename]; // as Node does: a failed module is retried by the next require
@@ -395,20 +410,20 @@
     module.loaded = true;
     return module.exports;
   }
-  function makeRequire(dir) {
+  function makeRequire(dir, parent) {
     const require = (request) => {
       if (typeof request !== 'string' || request === '') {
         throw new TypeError('The "id" argument must be a non-empty string');
       }
       const name = request.startsWith('node:') ? request.slice(5) : request;
       if (Object.prototype.hasOwnProperty.call(builtins, name)) return builtins[name];
-      return load(resolve(request, dir));
+      return load(resolve(request, dir, parent), parent);
     };
-    require.resolve = (request) => resolve(request, dir);
+    require.resolve = (request) => resolve(request, dir, parent);
     require.cache = cache;
     return require;
   }
-  g.require = makeRequire('/var/task');
+  g.require = makeRequire('/var/task', null);
 
   // ---- the driver ----
   // What the context says about the function itself; the host sets it before the first invoke and again only when it
@@ -420,6 +435,7 @@
   const remaining = () => host.remaining();
   return {
     describe,
+    describeLoadFailure,
     load,
     identity(name, version, memory, arn) {
       functionName = name;

@@ -455,35 +455,93 @@ class JsFunctionsTest {
     assertThat(e.kind()).isEqualTo(FunctionError.Kind.INIT);
     assertThat(e.errorType()).isEqualTo("TypeError");
 
+    // Lambda's words (UserFunction.js): a falsy export is "undefined or not exported", any other non-function "not a
+    // function"
     register("noexport", "index.handler", Map.of("index.js", "exports.other = () => 1;\n"));
     FunctionError missing = engine.invoke("noexport", "{}").error().orElseThrow();
     assertThat(missing.kind()).isEqualTo(FunctionError.Kind.INIT);
     assertThat(missing.errorType()).isEqualTo("Runtime.HandlerNotFound");
-    assertThat(missing.errorMessage()).contains("index.handler");
+    assertThat(missing.errorMessage()).isEqualTo("index.handler is undefined or not exported");
+
+    register("notfn", "app.main.run", Map.of("app.js", "exports.main = { run: 'soon' };\n"));
+    FunctionError notFunction = engine.invoke("notfn", "{}").error().orElseThrow();
+    assertThat(notFunction.kind()).isEqualTo(FunctionError.Kind.INIT);
+    assertThat(notFunction.errorType()).isEqualTo("Runtime.HandlerNotFound");
+    assertThat(notFunction.errorMessage()).isEqualTo("app.main.run is not a function");
   }
 
   @Test
-  void syntaxErrors_inTheHandlerFileOrARequiredOne_areInitFailures() {
+  void syntaxErrors_inTheHandlerFileOrARequiredOne_areUserCodeSyntaxErrors() {
+    // Lambda wraps a SyntaxError thrown while the function's module loads: errorType Runtime.UserCodeSyntaxError,
+    // errorMessage the SyntaxError's toString()
     register("syntax", "index.handler", Map.of("index.js", "exports.handler = async () => {;\n"));
     FunctionError own = engine.invoke("syntax", "{}").error().orElseThrow();
     assertThat(own.kind()).isEqualTo(FunctionError.Kind.INIT);
-    assertThat(own.errorType()).isEqualTo("SyntaxError");
-    assertThat(own.errorMessage()).contains("index.js");
+    assertThat(own.errorType()).isEqualTo("Runtime.UserCodeSyntaxError");
+    assertThat(own.errorMessage()).startsWith("SyntaxError: ").contains("index.js");
 
     register("syntaxdep", "index.handler", Map.of(
         "index.js", "const lib = require('./lib');\nexports.handler = async () => lib;\n",
         "lib.js", "module.exports = {;\n"));
     FunctionError dep = engine.invoke("syntaxdep", "{}").error().orElseThrow();
     assertThat(dep.kind()).isEqualTo(FunctionError.Kind.INIT);
-    assertThat(dep.errorType()).isEqualTo("SyntaxError");
-    assertThat(dep.errorMessage()).contains("lib.js");
+    assertThat(dep.errorType()).isEqualTo("Runtime.UserCodeSyntaxError");
+    assertThat(dep.errorMessage()).startsWith("SyntaxError: ").contains("lib.js");
 
     // Registration parses the entry ahead of the first cold start, and leaves a file that does not parse to Init
     register("syntaxesm", "index.handler", Map.of("index.mjs", "export const handler = async () => {;\n"));
     FunctionError esm = engine.invoke("syntaxesm", "{}").error().orElseThrow();
     assertThat(esm.kind()).isEqualTo(FunctionError.Kind.INIT);
-    assertThat(esm.errorType()).isEqualTo("SyntaxError");
-    assertThat(esm.errorMessage()).contains("index.mjs");
+    assertThat(esm.errorType()).isEqualTo("Runtime.UserCodeSyntaxError");
+    assertThat(esm.errorMessage()).startsWith("SyntaxError: ").contains("index.mjs");
+
+    // Any SyntaxError escaping the module's top level, as Lambda's loader checks instanceof SyntaxError
+    register("syntaxjson", "index.handler", Map.of("index.js", """
+        const config = JSON.parse('{not json');
+        exports.handler = async () => config;
+        """));
+    FunctionError json = engine.invoke("syntaxjson", "{}").error().orElseThrow();
+    assertThat(json.kind()).isEqualTo(FunctionError.Kind.INIT);
+    assertThat(json.errorType()).isEqualTo("Runtime.UserCodeSyntaxError");
+    assertThat(json.errorMessage()).startsWith("SyntaxError: ");
+  }
+
+  @Test
+  void missingModule_atInit_isAnImportModuleError_withNodesRequireStack() {
+    register("nomodule", "index.handler", Map.of(
+        "index.js", "const lib = require('./lib');\nexports.handler = async () => lib;\n",
+        "lib.js", "module.exports = require('left-pad');\n"));
+    FunctionError e = engine.invoke("nomodule", "{}").error().orElseThrow();
+    assertThat(e.kind()).isEqualTo(FunctionError.Kind.INIT);
+    assertThat(e.errorType()).isEqualTo("Runtime.ImportModuleError");
+    assertThat(e.errorMessage()).isEqualTo(
+        "Error: Cannot find module 'left-pad'\nRequire stack:\n- /var/task/lib.js\n- /var/task/index.js");
+
+    // Caught at the top level (an optional dependency), it is no error; required by the handler, it is the
+    // invocation's own Error, as in Lambda, which wraps only what escapes the module's loading
+    register("optional", "index.handler", Map.of("index.js", """
+        let extra = null;
+        try { extra = require('./extra'); } catch (e) { extra = e.code; }
+        exports.handler = async (event) => event.late ? require('./late') : extra;
+        """));
+    assertThat(invoke("optional", "{}")).isEqualTo("\"MODULE_NOT_FOUND\"");
+    FunctionError late = engine.invoke("optional", "{\"late\":true}").error().orElseThrow();
+    assertThat(late.kind()).isEqualTo(FunctionError.Kind.HANDLER);
+    assertThat(late.errorType()).isEqualTo("Error");
+    assertThat(late.errorMessage()).isEqualTo("Cannot find module './late'\nRequire stack:\n- /var/task/index.js");
+  }
+
+  @Test
+  void missingImport_ofAnEsModule_staysAPlainInitError() {
+    // Node's ES module loader says ERR_MODULE_NOT_FOUND, which Lambda's loader does not wrap: errorType Error
+    register("noimport", "index.handler", Map.of("index.mjs", """
+        import { pad } from './nope.mjs';
+        export const handler = async () => pad;
+        """));
+    FunctionError e = engine.invoke("noimport", "{}").error().orElseThrow();
+    assertThat(e.kind()).isEqualTo(FunctionError.Kind.INIT);
+    assertThat(e.errorType()).isEqualTo("Error");
+    assertThat(e.errorMessage()).startsWith("Cannot find module").endsWith("imported from /var/task/index.mjs");
   }
 
   @Test
