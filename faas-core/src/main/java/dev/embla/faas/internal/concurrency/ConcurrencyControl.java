@@ -24,7 +24,7 @@ public final class ConcurrencyControl {
   private final ConcurrencySettings settings;
   private final PermitPool unreserved;
   private final ConcurrentHashMap<String, FunctionConcurrency> functions = new ConcurrentHashMap<>();
-  private int setAside; // guarded by this
+  private volatile int setAside; // written under this; read without it only to word a throttle
   /** Own pools dropped while their invocations still held permits; guarded by this. */
   private final List<PermitPool> detached = new ArrayList<>();
 
@@ -131,9 +131,55 @@ public final class ConcurrencyControl {
           f.functionName(), settings.limit() - others - wanted, settings.limit(), settings.unreservedFloor(), others,
           Math.max(0, max));
     }
+    int growth = wanted - f.setAside();
     setAside = others + wanted;
+    if (growth > 0) {
+      // Admission takes no lock, so no pool may grow while another may still hand out what it gives up: the
+      // unreserved pool shrinks first, and what its invocations hold beyond its new size is withheld from the growing
+      // pool before that pool exists or grows, never taken back from it afterwards.
+      resizeUnreserved(owed());
+      int missing = unreserved.debt() - withheld();
+      if (missing > 0) {
+        f.withheld += Math.min(missing, growth);
+      }
+    }
+    // A pool that shrinks does so in apply, before rebalance lets the unreserved pool grow by what it gave up.
     keep(f.apply(reserved, provisioned));
     rebalance(f);
+  }
+
+  private void resizeUnreserved(int owed) {
+    int capacity = settings.limit() - setAside - owed;
+    if (capacity != unreserved.capacity()) {
+      unreserved.resize(capacity);
+    }
+  }
+
+  /** Returns what every own pool, live or dropped, holds beyond its capacity; retires dropped ones that hold none. */
+  private int owed() {
+    int owed = 0;
+    for (Iterator<PermitPool> it = detached.iterator(); it.hasNext(); ) {
+      PermitPool p = it.next();
+      int debt = p.settledDebt();
+      if (debt == 0) {
+        p.retire();
+        it.remove();
+      } else {
+        owed += debt;
+      }
+    }
+    for (FunctionConcurrency f : functions.values()) {
+      owed += f.ownDebt();
+    }
+    return owed;
+  }
+
+  private int withheld() {
+    int withheld = 0;
+    for (FunctionConcurrency f : functions.values()) {
+      withheld += f.withheld;
+    }
+    return withheld;
   }
 
   private void keep(PermitPool dropped) {
@@ -147,29 +193,12 @@ public final class ConcurrencyControl {
    * move at once, but permits already held do not: a pool made smaller, or dropped, keeps its invocations until they
    * end, so the unreserved pool is made smaller by what they hold beyond their pool's capacity (its debt); and when
    * the unreserved pool itself holds more than its new capacity, the function whose pool grew keeps that many of
-   * its new permits back. {@link #settle} hands both back as those invocations end.
+   * its new permits back ({@link #change} withholds them before the pool grows). {@link #settle} hands both back as
+   * those invocations end.
    */
   private void rebalance(FunctionConcurrency changed) {
-    int owed = 0;
-    for (Iterator<PermitPool> it = detached.iterator(); it.hasNext(); ) {
-      PermitPool p = it.next();
-      int debt = p.debt();
-      if (debt == 0) {
-        p.retire();
-        it.remove();
-      } else {
-        owed += debt;
-      }
-    }
-    int withheld = 0;
-    for (FunctionConcurrency f : functions.values()) {
-      owed += f.ownDebt();
-      withheld += f.withheld;
-    }
-    int capacity = settings.limit() - setAside - owed;
-    if (capacity != unreserved.capacity()) {
-      unreserved.resize(capacity);
-    }
+    resizeUnreserved(owed());
+    int withheld = withheld();
     int missing = unreserved.debt() - withheld;
     if (missing < 0) {
       int give = -missing;
@@ -181,7 +210,8 @@ public final class ConcurrencyControl {
         }
       }
     } else if (missing > 0) {
-      // Only a pool that just grew has permits nobody holds; the changed function's comes first.
+      // A fallback (change withholds before a pool grows, so this is not expected): only a pool that grew has
+      // permits nobody holds; the changed function's comes first.
       List<FunctionConcurrency> order = new ArrayList<>();
       if (changed != null) {
         order.add(changed);
@@ -215,11 +245,13 @@ public final class ConcurrencyControl {
 
   TooManyRequestsException unreservedThrottle(String function) {
     int capacity = unreserved.capacity();
+    int aside = setAside;
+    int heldBack = settings.limit() - capacity - aside; // still held under figures changed a moment ago
     return new TooManyRequestsException(TooManyRequestsException.Reason.CONCURRENT_INVOCATION_LIMIT_EXCEEDED,
         String.format(Locale.ROOT, "Rate exceeded: function '%s' found the engine's unreserved concurrency of %d in use"
-            + " (concurrency limit %d, %d set aside for reserved and provisioned concurrency)"
-            + " (ConcurrentInvocationLimitExceeded)", function, capacity, settings.limit(),
-            settings.limit() - capacity));
+            + " (concurrency limit %d, %d set aside for reserved and provisioned concurrency%s)"
+            + " (ConcurrentInvocationLimitExceeded)", function, capacity, settings.limit(), aside,
+            heldBack > 0 ? ", " + heldBack + " held by invocations admitted under earlier figures" : ""));
   }
 
   private static InvalidConfigurationException invalid(String format, Object... args) {

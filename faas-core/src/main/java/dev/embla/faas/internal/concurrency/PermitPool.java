@@ -120,6 +120,16 @@ public final class PermitPool {
   }
 
   /**
+   * Returns the debt of a pool nobody acquires from any more (one dropped from its function), its stripes emptied
+   * first: a release that read the shared count just before the pool was sized to 0 may have cached its permit in a
+   * stripe, where no acquire will ever take it, and {@link #debt} would count it as held for good.
+   */
+  int settledDebt() {
+    drainStripes();
+    return debt();
+  }
+
+  /**
    * Makes every later acquire fail, for a pool nobody should take from any more; call once its debt is paid. A
    * caller that read the pool just before it was dropped finds nothing to take, not even a permit cached in a stripe.
    */

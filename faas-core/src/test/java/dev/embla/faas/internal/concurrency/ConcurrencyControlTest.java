@@ -8,6 +8,8 @@ import dev.embla.faas.InvalidConfigurationException;
 import dev.embla.faas.TooManyRequestsException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -108,6 +110,53 @@ class ConcurrencyControlTest {
     assertThat(admitAll("b")).isEqualTo(10);
     control.function("a"); // created again under the same name: it inherits nothing
     assertThat(control.reserved("a")).isEmpty();
+  }
+
+  @Test
+  void neverMoreThanTheLimit_whileThreadsInvokeAndTheFiguresChangeUnderThem() throws Exception {
+    // Admission takes no lock: invocations race the changes, and the count of those running is checked at every
+    // admission (the invariant; the interleavings are the scheduler's).
+    AtomicInteger running = new AtomicInteger();
+    AtomicInteger most = new AtomicInteger();
+    AtomicBoolean stop = new AtomicBoolean();
+    List<Thread> callers = new ArrayList<>();
+    for (String f : List.of("a", "a", "b", "c")) {
+      callers.add(Thread.ofPlatform().start(() -> {
+        while (!stop.get()) {
+          PermitPool p;
+          try {
+            p = control.function(f).admit();
+          } catch (TooManyRequestsException | FunctionNotFoundException e) {
+            Thread.onSpinWait();
+            continue;
+          }
+          most.accumulateAndGet(running.incrementAndGet(), Math::max);
+          Thread.onSpinWait();
+          running.decrementAndGet();
+          p.release();
+        }
+      }));
+    }
+    java.util.Random random = new java.util.Random(7);
+    long end = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1_500);
+    while (System.nanoTime() < end) {
+      String f = List.of("a", "b").get(random.nextInt(2));
+      try {
+        switch (random.nextInt(4)) {
+          case 0 -> control.putReserved(f, random.nextInt(6));
+          case 1 -> control.deleteReserved(f);
+          case 2 -> control.putProvisioned(f, random.nextInt(4));
+          default -> control.settle();
+        }
+      } catch (InvalidConfigurationException e) {
+        // a figure that does not fit: refused
+      }
+    }
+    stop.set(true);
+    for (Thread t : callers) {
+      t.join();
+    }
+    assertThat(most.get()).isPositive().isLessThanOrEqualTo(10);
   }
 
   @Test
