@@ -1,11 +1,17 @@
 package dev.embla.faas.polyglot;
 
+import dev.embla.faas.spi.runtime.EnvironmentContext;
+import dev.embla.faas.spi.runtime.FunctionDefinition;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.graalvm.polyglot.Context;
 import org.graalvm.polyglot.Engine;
 import org.graalvm.polyglot.EnvironmentAccess;
@@ -13,11 +19,35 @@ import org.graalvm.polyglot.SandboxPolicy;
 import org.graalvm.polyglot.Source;
 import org.graalvm.polyglot.io.FileSystem;
 import org.graalvm.polyglot.io.IOAccess;
+import org.graalvm.polyglot.proxy.ProxyArray;
 
 /** What the JavaScript and Python environments do alike with their contexts and their runtime layer's source. */
 public final class GuestContexts {
 
   private GuestContexts() {}
+
+  /**
+   * Returns the environment variables a guest sees: its function's, with the paths and the log stream as the guest
+   * sees them, never the host's (the engine sets {@code LAMBDA_TASK_ROOT} to the host's code directory, which does not
+   * exist in the sandbox and would tell the function about the host).
+   */
+  public static Map<String, String> guestVariables(FunctionDefinition definition, EnvironmentContext env) {
+    Map<String, String> vars = new LinkedHashMap<>(definition.environment());
+    vars.put("LAMBDA_TASK_ROOT", SandboxFileSystem.TASK_ROOT);
+    vars.put("LAMBDA_RUNTIME_DIR", "/var/runtime");
+    vars.put("AWS_LAMBDA_LOG_STREAM_NAME", env.logStreamName());
+    return vars;
+  }
+
+  /** Returns {@code variables} as the runtime layers take them: key, value, key, value, ... */
+  public static ProxyArray pairs(Map<String, String> variables) {
+    List<Object> pairs = new ArrayList<>(variables.size() * 2);
+    variables.forEach((k, v) -> {
+      pairs.add(k);
+      pairs.add(v);
+    });
+    return ProxyArray.fromList(pairs);
+  }
 
   /**
    * Starts a context builder with the sandbox every guest environment gets, secure by default and said explicitly: the

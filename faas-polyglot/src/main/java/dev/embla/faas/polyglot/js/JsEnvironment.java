@@ -25,7 +25,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
@@ -133,7 +132,8 @@ final class JsEnvironment implements ExecutionEnvironment {
         c.close(true);
         throw cancelledException();
       }
-      driver = c.eval(RUNTIME).execute(hostFunctions(), environmentPairs());
+      driver = c.eval(RUNTIME).execute(hostFunctions(),
+          GuestContexts.pairs(GuestContexts.guestVariables(function.definition(), env)));
       invokeFn = driver.getMember("invoke");
       identityFn = driver.getMember("identity");
       describeFn = driver.getMember("describe");
@@ -430,21 +430,6 @@ final class JsEnvironment implements ExecutionEnvironment {
       };
       return ProxyObject.fromMap(Map.of("code", code, "message", message));
     }
-  }
-
-  private Object environmentPairs() {
-    Map<String, String> vars = new LinkedHashMap<>(function.definition().environment());
-    // The guest's view of the paths, never the host's: the engine sets LAMBDA_TASK_ROOT to the host's code directory,
-    // which does not exist in the sandbox (and would tell the function about the host). As the Python runtime does.
-    vars.put("LAMBDA_TASK_ROOT", SandboxFileSystem.TASK_ROOT);
-    vars.put("LAMBDA_RUNTIME_DIR", "/var/runtime");
-    vars.put("AWS_LAMBDA_LOG_STREAM_NAME", env.logStreamName());
-    List<Object> pairs = new ArrayList<>(vars.size() * 2);
-    vars.forEach((k, v) -> {
-      pairs.add(k);
-      pairs.add(v);
-    });
-    return ProxyArray.fromList(pairs);
   }
 
   private RuntimeException translate(FunctionFailure.Kind kind, RuntimeException e) {

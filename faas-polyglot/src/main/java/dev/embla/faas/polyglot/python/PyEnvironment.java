@@ -19,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
@@ -141,7 +140,7 @@ final class PyEnvironment implements ExecutionEnvironment {
         throw cancelledException();
       }
       long t0 = System.nanoTime();
-      Map<String, String> variables = functionEnvironment();
+      Map<String, String> variables = GuestContexts.guestVariables(function.definition(), env);
       // The blank context taken with this thread, with the runtime layer already evaluated in it; else a new one. The
       // same sandbox either way.
       BlankContexts.Blank<GuestThread> b = blank;
@@ -158,7 +157,7 @@ final class PyEnvironment implements ExecutionEnvironment {
       Value bootstrap = b != null ? b.first() : c.eval(BOOTSTRAP);
       driver = bootstrap.execute(hostFunctions(), function.definition().functionName(),
           function.definition().version(), function.definition().memorySizeMb(),
-          "/aws/lambda/" + function.definition().functionName(), env.logStreamName(), pairs(variables));
+          "/aws/lambda/" + function.definition().functionName(), env.logStreamName(), GuestContexts.pairs(variables));
       function.runtime().firstContextStarted(System.nanoTime() - t0, false);
       Value failed = driver.invokeMember("init", function.definition().handler());
       function.runtime().contextInitialised();
@@ -341,24 +340,6 @@ final class PyEnvironment implements ExecutionEnvironment {
     } catch (IOException ignored) {
       // a leftover empty directory in the temporary directory
     }
-  }
-
-  private Map<String, String> functionEnvironment() {
-    Map<String, String> vars = new LinkedHashMap<>(function.definition().environment());
-    // The guest's view of the paths, never the host's
-    vars.put("LAMBDA_TASK_ROOT", SandboxFileSystem.TASK_ROOT);
-    vars.put("LAMBDA_RUNTIME_DIR", "/var/runtime");
-    vars.put("AWS_LAMBDA_LOG_STREAM_NAME", env.logStreamName());
-    return vars;
-  }
-
-  private static ProxyArray pairs(Map<String, String> variables) {
-    List<Object> pairs = new ArrayList<>(variables.size() * 2);
-    variables.forEach((k, v) -> {
-      pairs.add(k);
-      pairs.add(v);
-    });
-    return ProxyArray.fromList(pairs);
   }
 
   private ProxyObject hostFunctions() {
