@@ -62,7 +62,7 @@ public final class ConcurrencyControl {
     if (functions.remove(f.functionName(), f)) {
       setAside -= f.setAside();
       keep(f.detach());
-      rebalance(null);
+      rebalance();
     }
   }
 
@@ -71,7 +71,7 @@ public final class ConcurrencyControl {
    * called by the engine's maintenance.
    */
   public synchronized void settle() {
-    rebalance(null);
+    rebalance();
   }
 
   /**
@@ -145,7 +145,7 @@ public final class ConcurrencyControl {
     }
     // A pool that shrinks does so in apply, before rebalance lets the unreserved pool grow by what it gave up.
     keep(f.apply(reserved, provisioned));
-    rebalance(f);
+    rebalance();
   }
 
   private void resizeUnreserved(int owed) {
@@ -196,7 +196,7 @@ public final class ConcurrencyControl {
    * its new permits back ({@link #change} withholds them before the pool grows). {@link #settle} hands both back as
    * those invocations end.
    */
-  private void rebalance(FunctionConcurrency changed) {
+  private void rebalance() {
     resizeUnreserved(owed());
     int withheld = withheld();
     int missing = unreserved.debt() - withheld;
@@ -210,14 +210,8 @@ public final class ConcurrencyControl {
         }
       }
     } else if (missing > 0) {
-      // A fallback (change withholds before a pool grows, so this is not expected): only a pool that grew has
-      // permits nobody holds; the changed function's comes first.
-      List<FunctionConcurrency> order = new ArrayList<>();
-      if (changed != null) {
-        order.add(changed);
-      }
-      order.addAll(functions.values());
-      for (FunctionConcurrency f : order) {
+      // A fallback: change withholds before a pool grows, so this is not expected; take free permits where they are.
+      for (FunctionConcurrency f : functions.values()) {
         int t = Math.min(missing, f.ownFree());
         if (t > 0) {
           f.withhold(t);
